@@ -1,0 +1,576 @@
+"""Customer rules (QuickBooks Online's): add, edit, find, make inactive, reactivate, balances.
+
+Every public function takes the session first and the workspace (``team_id``) as a keyword, commits
+its own change as one transaction, writes an AuditEvent, and raises a ``ClientDeskError`` subclass
+(see ``handlers.errors``) that the message catalog words for the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from db.models import (
+    BILL_ADDRESS_FIELDS,
+    SHIP_ADDRESS_FIELDS,
+    Customer,
+    Invoice,
+    Payment,
+    Project,
+    ProjectStatus,
+    RecurringTemplate,
+    utcnow,
+)
+from handlers import audit, hierarchy, normalize
+from handlers.errors import Ambiguous, Conflict, InvalidInput, NotFound, Problem, Refused
+from handlers.fields import EDITABLE_FIELDS, clean_fields, derived_display_name
+from handlers.hierarchy import get_customer
+
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Final = _Keep()
+"""Passed as ``parent_id`` to ``edit``: leave the customer where it is in the hierarchy."""
+
+ZERO = Decimal("0.00")
+
+# What a recurring template copies from its customer, compared and replaced as a unit.
+TEMPLATE_FIELD_GROUPS: tuple[tuple[str, ...], ...] = (
+    BILL_ADDRESS_FIELDS,
+    SHIP_ADDRESS_FIELDS,
+    ("email",),
+    ("payment_method",),
+    ("terms",),
+    ("delivery_method",),
+)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    customers: list[Customer]
+    has_more: bool
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """An existing customer that looks like the draft; ``reasons`` among "name", "email", "phone"."""
+
+    customer: Customer
+    score: int
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Why a customer cannot be made inactive: a balance and/or open projects."""
+
+    customer: Customer
+    balance: Decimal
+    open_projects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InactivationResult:
+    customer: Customer
+    sub_customers: list[Customer] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReactivationResult:
+    customer: Customer
+    ancestors: list[Customer] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------- keys
+
+
+def refresh_keys(customer: Customer) -> None:
+    """Recompute the normalised columns used for uniqueness, duplicates and search."""
+    if customer.merged_into_id is None:
+        customer.name_key = normalize.name_key(customer.display_name)
+    customer.core_key = normalize.core_key(customer.display_name)
+    customer.email_key = normalize.email_key(customer.email)
+    customer.phone_key = normalize.phone_key(customer.phone) or normalize.phone_key(customer.mobile)
+    parts = [
+        normalize.fold(customer.display_name),
+        normalize.fold(customer.company_name or ""),
+        customer.email_key or "",
+        *(normalize.digits(p) for p in (customer.phone, customer.mobile, customer.other_phone)),
+    ]
+    customer.search_key = " | ".join(p for p in parts if p)[:2000]
+
+
+def _snapshot(customer: Customer, names: Iterable[str]) -> dict[str, Any]:
+    return {n: getattr(customer, n) for n in names}
+
+
+# --------------------------------------------------------------------------------------- add
+
+
+def add(
+    session: Session,
+    *,
+    team_id: str,
+    fields: Mapping[str, Any],
+    actor: str,
+    parent_id: int | None = None,
+) -> Customer:
+    """Add a customer.
+
+    Rules: the display name is required (built from the name parts or the company when empty, as
+    QuickBooks does), has no colon, tab or newline, and is unique in the workspace among active and
+    inactive customers, compared case-, accent- and space-insensitively. A sub-customer's parent must
+    be active and leave it at most four levels below the top. "Bill with parent" needs a parent.
+
+    Raises ``InvalidInput`` (every field problem at once), ``Conflict`` (``name_taken``, or
+    ``name_taken_inactive`` with the inactive customer's id to offer reactivation), ``Refused``
+    (hierarchy rules), ``NotFound`` (parent).
+    """
+    values = _clean_new(fields)
+    customer = Customer(team_id=team_id, created_by=actor, updated_by=actor, **values)
+    refresh_keys(customer)
+    _ensure_name_free(session, team_id, customer.name_key or "", exclude_id=None, renaming=False)
+    if parent_id is not None:
+        hierarchy.check_parent(session, team_id, None, parent_id)
+        customer.parent_id = parent_id
+    elif customer.bill_with_parent:
+        raise Refused.of("bill_with_parent_needs_parent", "bill_with_parent")
+    session.add(customer)
+    _flush_unique(session, team_id, customer.name_key or "")
+    audit.record(
+        session, team_id=team_id, actor=actor, action="add", customer_id=customer.id,
+        after={k: v for k, v in _snapshot(customer, EDITABLE_FIELDS).items() if v not in (None, False, ZERO)}
+        | ({"parent_id": parent_id} if parent_id else {}),
+    )
+    session.commit()
+    return customer
+
+
+def _clean_new(fields: Mapping[str, Any]) -> dict[str, Any]:
+    values, problems = clean_fields(fields)
+    if not values.get("display_name"):
+        derived = derived_display_name(values)
+        if derived:
+            values["display_name"], more = _clean_display_name(derived)
+            problems.extend(more)
+        elif not any(p.field == "display_name" for p in problems):
+            problems.append(Problem("display_name_required", "display_name"))
+    if problems:
+        raise InvalidInput(*problems)
+    return values
+
+
+def _clean_display_name(name: str) -> tuple[str, list[Problem]]:
+    cleaned, problems = clean_fields({"display_name": name})
+    return cleaned.get("display_name") or "", problems
+
+
+def _ensure_name_free(
+    session: Session, team_id: str, key: str, *, exclude_id: int | None, renaming: bool
+) -> None:
+    holder = find_by_key(session, team_id, key)
+    if holder is None or holder.id == exclude_id:
+        return
+    _raise_taken(holder, renaming=renaming)
+
+
+def _raise_taken(holder: Customer, *, renaming: bool) -> None:
+    params = {"name": holder.display_name, "customer_id": holder.id}
+    if not holder.active:
+        raise Conflict.of("name_taken_inactive", "display_name", **params)
+    raise Conflict.of("name_belongs_to" if renaming else "name_taken", "display_name", **params)
+
+
+def _flush_unique(session: Session, team_id: str, key: str, *, renaming: bool = False) -> None:
+    """Flush; a concurrent writer that took the same name turns into the same ``Conflict``."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        holder = find_by_key(session, team_id, key)
+        if holder is None:
+            raise
+        _raise_taken(holder, renaming=renaming)
+
+
+# --------------------------------------------------------------------------------------- find
+
+
+def find_by_key(session: Session, team_id: str, key: str) -> Customer | None:
+    stmt = select(Customer).where(Customer.team_id == team_id, Customer.name_key == key)
+    return session.exec(stmt).first()
+
+
+def find_by_name(session: Session, *, team_id: str, name: str) -> Customer | None:
+    """The customer (active or inactive) whose display name is ``name``, compared normalised."""
+    return find_by_key(session, team_id, normalize.name_key(name))
+
+
+def get(session: Session, *, team_id: str, customer_id: int) -> Customer:
+    """A customer of the workspace still on the list (active or inactive). Raises ``NotFound``."""
+    customer = get_customer(session, team_id, customer_id)
+    if customer.merged_into_id is not None:
+        raise NotFound.of("customer_merged", name=customer.display_name)
+    return customer
+
+
+def search(
+    session: Session,
+    *,
+    team_id: str,
+    text: str = "",
+    include_inactive: bool = False,
+    limit: int = 25,
+    offset: int = 0,
+) -> SearchPage:
+    """Customers whose display name, company, email or phone contains ``text``.
+
+    Case- and accent-insensitive ("helene" finds "Hélène"); display names starting with the text come
+    first, then alphabetical order. Active customers only unless ``include_inactive``; merged-away
+    customers never.
+    """
+    stmt = select(Customer).where(Customer.team_id == team_id, col(Customer.name_key).is_not(None))
+    if not include_inactive:
+        stmt = stmt.where(col(Customer.active).is_(True))
+    query = normalize.fold(text)
+    if query:
+        digits = normalize.digits(query)
+        needle = digits if len(digits) >= 3 and not any(c.isalpha() for c in query) else query
+        stmt = stmt.where(col(Customer.search_key).like(f"%{_escape_like(needle)}%", escape="\\"))
+        prefix = col(Customer.name_key).like(f"{_escape_like(query)}%", escape="\\")
+        stmt = stmt.order_by(prefix.desc(), col(Customer.name_key))
+    else:
+        stmt = stmt.order_by(col(Customer.name_key))
+    rows = list(session.exec(stmt.offset(offset).limit(limit + 1)))
+    return SearchPage(customers=rows[:limit], has_more=len(rows) > limit, offset=offset)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def resolve(session: Session, *, team_id: str, text: str, include_inactive: bool = True) -> Customer:
+    """The one customer ``text`` designates: its exact display name, else the only search match.
+
+    Raises ``InvalidInput`` (no text), ``NotFound`` (nothing matches) or ``Ambiguous`` (several match;
+    ``params['candidates']`` holds their ids, best first).
+    """
+    if not normalize.fold(text):
+        raise InvalidInput.of("name_missing")
+    exact = find_by_name(session, team_id=team_id, name=text)
+    if exact is not None and (include_inactive or exact.active):
+        return exact
+    page = search(session, team_id=team_id, text=text, include_inactive=include_inactive, limit=10)
+    if not page.customers:
+        raise NotFound.of("no_customer_matches", text=text)
+    if len(page.customers) > 1:
+        raise Ambiguous.of(
+            "several_customers_match", text=text, count=len(page.customers),
+            candidates=[c.id for c in page.customers],
+        )
+    return page.customers[0]
+
+
+# ------------------------------------------------------------------------------ duplicates
+
+NAME_SIMILARITY_THRESHOLD = 85
+
+
+def possible_duplicates(
+    session: Session,
+    *,
+    team_id: str,
+    fields: Mapping[str, Any],
+    exclude_id: int | None = None,
+    limit: int = 5,
+) -> list[DuplicateMatch]:
+    """Existing customers (active or inactive) that look like the draft ``fields``, best first.
+
+    Same normalised email (score 100), same phone (95), or a display/company name whose core (without
+    punctuation and legal forms: "ACME Corp." ~ "Acme Corporation") is similar at or above
+    ``NAME_SIMILARITY_THRESHOLD`` (its similarity, 0-100). Candidates come from indexed look-ups,
+    never a scan of the whole list.
+    """
+    from rapidfuzz import fuzz
+
+    names = [n for n in (fields.get("display_name"), fields.get("company_name")) if n]
+    cores = {normalize.core_key(str(n)) for n in names} - {""}
+    email = normalize.email_key(fields.get("email"))
+    phones = {normalize.phone_key(fields.get(f)) for f in ("phone", "mobile")} - {None}
+    conditions = []
+    if email:
+        conditions.append(Customer.email_key == email)
+    if phones:
+        conditions.append(col(Customer.phone_key).in_(phones))
+    for core in cores:
+        conditions.append(Customer.core_key == core)
+        stem = core.split(" ")[0][:3]
+        if len(stem) >= 2:
+            conditions.append(col(Customer.core_key).like(f"{_escape_like(stem)}%", escape="\\"))
+    if not conditions:
+        return []
+    from sqlalchemy import or_
+
+    stmt = (
+        select(Customer)
+        .where(Customer.team_id == team_id, col(Customer.name_key).is_not(None), or_(*conditions))
+        .limit(500)
+    )
+    matches: list[DuplicateMatch] = []
+    for candidate in session.exec(stmt):
+        if candidate.id == exclude_id:
+            continue
+        reasons: list[str] = []
+        score = 0
+        if email and candidate.email_key == email:
+            reasons.append("email")
+            score = 100
+        if candidate.phone_key and candidate.phone_key in phones:
+            reasons.append("phone")
+            score = max(score, 95)
+        their = {candidate.core_key, normalize.core_key(candidate.company_name or "")} - {""}
+        name_score = max((int(fuzz.ratio(a, b)) for a in cores for b in their), default=0)
+        if name_score >= NAME_SIMILARITY_THRESHOLD:
+            reasons.append("name")
+            score = max(score, name_score)
+        if reasons:
+            matches.append(DuplicateMatch(candidate, score, tuple(reasons)))
+    matches.sort(key=lambda m: (-m.score, m.customer.name_key or ""))
+    return matches[:limit]
+
+
+# --------------------------------------------------------------------------------------- edit
+
+
+def edit(
+    session: Session,
+    *,
+    team_id: str,
+    customer_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
+    actor: str,
+    parent_id: int | None | _Keep = KEEP,
+) -> Customer:
+    """Change some fields of a customer (only the keys given), and/or move it in the hierarchy.
+
+    Rules: the change applies only if ``expected_version`` is the stored version (else ``Conflict``
+    ``stale_version``, nothing written). A new display name must be free: another active customer's
+    name gives ``Conflict`` ``name_belongs_to`` (the QuickBooks way: offer to merge into it), an
+    inactive one's ``name_taken_inactive``. ``parent_id=None`` makes it a top-level customer (and
+    clears "bill with parent"); another id moves it with its sub-customers (depth and cycles checked).
+    Recurring templates whose copy of the billing address, shipping address, email, payment method,
+    terms or delivery method still held the old value take the new one.
+    """
+    customer = get(session, team_id=team_id, customer_id=customer_id)
+    session.refresh(customer, with_for_update=True)
+    if customer.version != expected_version:
+        raise Conflict.of(
+            "stale_version", name=customer.display_name, by=customer.updated_by,
+            at=customer.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+    values, problems = clean_fields(changes)
+    if "display_name" in changes and not values.get("display_name"):
+        problems.append(Problem("display_name_required", "display_name"))
+    if problems:
+        raise InvalidInput(*problems)
+    before = _snapshot(customer, [*EDITABLE_FIELDS, "parent_id"])
+    new_key = normalize.name_key(values["display_name"]) if values.get("display_name") else None
+    if new_key and new_key != customer.name_key:
+        _ensure_name_free(session, team_id, new_key, exclude_id=customer.id, renaming=True)
+    if not isinstance(parent_id, _Keep) and parent_id != customer.parent_id:
+        if parent_id is not None:
+            hierarchy.check_parent(session, team_id, customer, parent_id)
+        customer.parent_id = parent_id
+    for name, value in values.items():
+        setattr(customer, name, value)
+    if customer.parent_id is None and customer.bill_with_parent:
+        if values.get("bill_with_parent"):
+            raise Refused.of("bill_with_parent_needs_parent", "bill_with_parent")
+        customer.bill_with_parent = False
+    after = _snapshot(customer, before)
+    changed = [k for k in before if before[k] != after[k]]
+    if not changed:
+        session.rollback()
+        return customer
+    refresh_keys(customer)
+    customer.version += 1
+    customer.updated_at = utcnow()
+    customer.updated_by = actor
+    _propagate_to_templates(session, customer, before)
+    _flush_unique(session, team_id, customer.name_key or "", renaming=True)
+    audit.record(
+        session, team_id=team_id, actor=actor, action="edit", customer_id=customer.id,
+        before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+    )
+    session.commit()
+    return customer
+
+
+def _propagate_to_templates(session: Session, customer: Customer, before: Mapping[str, Any]) -> None:
+    groups = [g for g in TEMPLATE_FIELD_GROUPS if any(before[f] != getattr(customer, f) for f in g)]
+    if not groups:
+        return
+    stmt = select(RecurringTemplate).where(
+        RecurringTemplate.team_id == customer.team_id, RecurringTemplate.customer_id == customer.id
+    )
+    for template in session.exec(stmt):
+        touched = False
+        for group in groups:
+            if all(getattr(template, f) == before[f] for f in group):
+                for f in group:
+                    setattr(template, f, getattr(customer, f))
+                touched = True
+        if touched:
+            template.version += 1
+
+
+# ------------------------------------------------------------------------------- balances
+
+
+def balances(session: Session, *, team_id: str, customer_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Each customer's own balance: opening balance + invoices − payments."""
+    ids = list(set(customer_ids))
+    if not ids:
+        return {}
+    result = {
+        cid: Decimal(ob or 0)
+        for cid, ob in session.exec(
+            select(Customer.id, Customer.opening_balance).where(
+                Customer.team_id == team_id, col(Customer.id).in_(ids)
+            )
+        )
+        if cid is not None
+    }
+    for model, sign in ((Invoice, 1), (Payment, -1)):
+        stmt = (
+            select(model.customer_id, func.coalesce(func.sum(model.amount), 0))  # type: ignore[attr-defined]
+            .where(model.team_id == team_id, col(model.customer_id).in_(ids))  # type: ignore[attr-defined]
+            .group_by(model.customer_id)  # type: ignore[attr-defined]
+        )
+        for cid, total in session.exec(stmt):
+            result[cid] = result.get(cid, ZERO) + sign * Decimal(total)
+    return {cid: amount.quantize(ZERO) for cid, amount in result.items()}
+
+
+def balance(session: Session, *, team_id: str, customer_id: int) -> Decimal:
+    """The customer's own balance."""
+    return balances(session, team_id=team_id, customer_ids=[customer_id]).get(customer_id, ZERO)
+
+
+def balance_with_sub_customers(session: Session, *, team_id: str, customer_id: int) -> Decimal:
+    """The customer's balance plus every sub-customer's, at every level (QuickBooks' BalanceWithJobs)."""
+    customer = get_customer(session, team_id, customer_id)
+    ids = [customer_id, *(c.id for c in hierarchy.descendants(session, customer) if c.id is not None)]
+    return sum(balances(session, team_id=team_id, customer_ids=ids).values(), ZERO)
+
+
+def open_projects(session: Session, *, team_id: str, customer_ids: Iterable[int]) -> dict[int, list[str]]:
+    ids = list(customer_ids)
+    stmt = select(Project).where(
+        Project.team_id == team_id, col(Project.customer_id).in_(ids), Project.status == ProjectStatus.OPEN
+    )
+    found: dict[int, list[str]] = {}
+    for project in session.exec(stmt):
+        found.setdefault(project.customer_id, []).append(project.name)
+    return found
+
+
+# ------------------------------------------------------------------- make inactive / reactivate
+
+
+def make_inactive(session: Session, *, team_id: str, customer_id: int, actor: str) -> InactivationResult:
+    """Make a customer inactive, with every sub-customer at every level, in one transaction.
+
+    Refused (``Refused``, one problem per blocking customer: ``inactive_blocked_balance`` or
+    ``inactive_blocked_project``) while the customer or any sub-customer has a non-zero balance or
+    an open project; ``already_inactive`` when it is. Inactive customers keep their name (it stays
+    taken) and their history; they leave lists and pickers.
+    """
+    customer = get(session, team_id=team_id, customer_id=customer_id)
+    session.refresh(customer, with_for_update=True)
+    if not customer.active:
+        raise Refused.of("already_inactive", name=customer.display_name)
+    subtree = [customer, *hierarchy.descendants(session, customer)]
+    blockers = inactivation_blockers(session, team_id=team_id, customers=subtree)
+    if blockers:
+        raise Refused(*(_blocker_problem(session, b) for b in blockers))
+    now = utcnow()
+    changed = [c for c in subtree if c.active]
+    for c in changed:
+        c.active = False
+        c.version += 1
+        c.updated_at = now
+        c.updated_by = actor
+        audit.record(
+            session, team_id=team_id, actor=actor, action="make_inactive", customer_id=c.id,
+            before={"active": True}, after={"active": False}
+            | ({"cascaded_from": customer.display_name} if c is not customer else {}),
+        )
+    session.commit()
+    return InactivationResult(customer=customer, sub_customers=changed[1:])
+
+
+def inactivation_blockers(session: Session, *, team_id: str, customers: Sequence[Customer]) -> list[Blocker]:
+    """Which of ``customers`` stop them being made inactive, and why."""
+    ids = [c.id for c in customers if c.id is not None]
+    owed = balances(session, team_id=team_id, customer_ids=ids)
+    projects = open_projects(session, team_id=team_id, customer_ids=ids)
+    blockers = []
+    for c in customers:
+        assert c.id is not None
+        if owed.get(c.id, ZERO) != ZERO or c.id in projects:
+            blockers.append(Blocker(c, owed.get(c.id, ZERO), tuple(projects.get(c.id, ()))))
+    return blockers
+
+
+def _blocker_problem(session: Session, blocker: Blocker) -> Problem:
+    name = hierarchy.fully_qualified_name(session, blocker.customer)
+    if blocker.balance != ZERO:
+        return Problem("inactive_blocked_balance", params={"name": name, "balance": blocker.balance})
+    return Problem(
+        "inactive_blocked_project", params={"name": name, "projects": ", ".join(blocker.open_projects)}
+    )
+
+
+def reactivate(session: Session, *, team_id: str, customer_id: int, actor: str) -> ReactivationResult:
+    """Make an inactive customer active again, with its inactive parents (a sub-customer is never
+    active under an inactive parent); its sub-customers stay as they are.
+
+    Raises ``Refused`` ``already_active``; ``NotFound`` ``customer_merged`` for a merged-away
+    customer (undo the merge instead).
+    """
+    customer = get(session, team_id=team_id, customer_id=customer_id)
+    session.refresh(customer, with_for_update=True)
+    if customer.active:
+        raise Refused.of("already_active", name=customer.display_name)
+    revived = [a for a in hierarchy.ancestors(session, customer) if not a.active]
+    now = utcnow()
+    for c in [*revived, customer]:
+        c.active = True
+        c.version += 1
+        c.updated_at = now
+        c.updated_by = actor
+        audit.record(
+            session, team_id=team_id, actor=actor, action="reactivate", customer_id=c.id,
+            before={"active": False}, after={"active": True},
+        )
+    session.commit()
+    return ReactivationResult(customer=customer, ancestors=revived)
+
+
+def transaction_label(customer: Customer, lang: str = "en") -> str:
+    """How a transaction names its customer: the current name, "(inactive)" when it is."""
+    from handlers.messages import t
+
+    return customer.display_name if customer.active else t("label.inactive", lang, name=customer.display_name)

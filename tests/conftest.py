@@ -1,0 +1,63 @@
+"""A fresh database per test: SQLite (default) or PostgreSQL when CLIENTDESK_TEST_DATABASE_URL is set.
+
+PostgreSQL runs with the real migrations once per session, then every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel
+
+from db.migrate import upgrade
+from db.session import SessionFactory, make_engine, session_factory
+
+TEST_DATABASE_URL = os.environ.get("CLIENTDESK_TEST_DATABASE_URL", "")
+
+
+def is_postgres() -> bool:
+    return TEST_DATABASE_URL.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def _postgres_engine() -> Iterator[Engine | None]:
+    if not is_postgres():
+        yield None
+        return
+    engine = make_engine(TEST_DATABASE_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(_postgres_engine: Engine | None, tmp_path: Path) -> Iterator[Engine]:
+    if _postgres_engine is not None:
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with _postgres_engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        yield _postgres_engine
+        return
+    engine = make_engine(f"sqlite:///{tmp_path / 'clientdesk.db'}")
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> SessionFactory:
+    """The session factory handlers and the app are given."""
+    return session_factory(engine)
+
+
+@pytest.fixture
+def session(db: SessionFactory) -> Iterator[Session]:
+    with db() as s:
+        yield s

@@ -1,0 +1,49 @@
+"""Builders for test data, through the real handlers (so every rule applies)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from db.models import Customer
+from handlers import customers, transactions
+
+_numbers = itertools.count(1001)
+
+TEAM = "T0001"
+OTHER_TEAM = "T0002"
+ACTOR = "U0001"
+
+
+def customer(session: Session, name: str, *, team: str = TEAM, parent: Customer | None = None,
+             **fields: Any) -> Customer:
+    return customers.add(
+        session, team_id=team, fields={"display_name": name, **fields}, actor=ACTOR,
+        parent_id=parent.id if parent else None,
+    )
+
+
+def invoice(session: Session, c: Customer, amount: str, *, number: str | None = None) -> Any:
+    assert c.id is not None
+    return transactions.add_invoice(
+        session, team_id=c.team_id, customer_id=c.id, number=number or f"INV-{next(_numbers)}",
+        amount=amount, invoice_date=date(2026, 1, 15), actor=ACTOR,
+    )
+
+
+def payment(session: Session, c: Customer, amount: str) -> Any:
+    assert c.id is not None
+    return transactions.receive_payment(
+        session, team_id=c.team_id, customer_id=c.id, amount=amount, payment_date=date(2026, 2, 1), actor=ACTOR,
+    )
+
+
+def chain(session: Session, *names: str, team: str = TEAM) -> list[Customer]:
+    """A top-level customer and sub-customers each under the previous one."""
+    made: list[Customer] = []
+    for name in names:
+        made.append(customer(session, name, team=team, parent=made[-1] if made else None))
+    return made
