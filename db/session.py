@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -12,13 +11,21 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 DEFAULT_DATABASE_URL = "sqlite:///clientdesk.db"
+READ_ONLY_OPTION = "clientdesk_read_only"
 
-SessionFactory = Callable[[], Session]
+class SessionFactory(Protocol):
+    """Returns a new session: ``with factory() as s: ...``; ``factory(read_only=True)`` for reads."""
+
+    def __call__(self, *, read_only: bool = False) -> Session: ...
 
 
 def database_url_from_env() -> str:
-    """``DATABASE_URL``, with the ``postgres://``/``postgresql://`` forms mapped to psycopg 3."""
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    """``DATABASE_URL`` (SQLite file ``clientdesk.db`` by default), for psycopg 3."""
+    return normalize_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+
+
+def normalize_database_url(url: str) -> str:
+    """Map the ``postgres://`` and ``postgresql://`` forms to the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
@@ -59,15 +66,18 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers need no write lock: a long import must not stall a typeahead.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
 def session_factory(engine: Engine) -> SessionFactory:
-    """A callable returning a new session; ``with factory() as s, s.begin(): ...`` is one transaction."""
+    """The factory handlers' callers open sessions with (a session's transaction begins on first use)."""
+    reader = engine.execution_options(**{READ_ONLY_OPTION: True})
 
-    def new_session() -> Session:
-        return Session(engine, expire_on_commit=False)
+    def new_session(*, read_only: bool = False) -> Session:
+        return Session(reader if read_only else engine, expire_on_commit=False)
 
     return new_session

@@ -20,7 +20,9 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
     """The sentence for ``key`` in ``lang`` with ``params`` filled in."""
     catalog = CATALOGS.get(lang, CATALOGS[DEFAULT_LANGUAGE])
     template = catalog.get(key) or CATALOGS[DEFAULT_LANGUAGE][key]
-    return template.format(**params) if params else template
+    if not params:
+        return template
+    return template.format(**{k: money(v) if isinstance(v, Decimal) else v for k, v in params.items()})
 
 
 def money(amount: Decimal, currency: str = "") -> str:

@@ -110,3 +110,42 @@ LABELS: dict[str, str] = {
 }
 
 MESSAGES: dict[str, str] = FIELD_LABELS | ERRORS | LABELS
+
+CLI: dict[str, str] = {
+    "cli.description": "ClientDesk: your customer list, QuickBooks rules, in Slack and here.",
+    "cli.help_team": "workspace (Slack team id); default $CLIENTDESK_TEAM",
+    "cli.help_serve": "run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT)",
+    "cli.help_db": "database maintenance",
+    "cli.help_db_upgrade": "create or upgrade the database schema",
+    "cli.help_customers": "manage customers",
+    "cli.help_add": "add a customer",
+    "cli.help_parent": "parent customer: makes this a sub-customer",
+    "cli.help_as_of": "date of the opening balance (YYYY-MM-DD)",
+    "cli.help_list": "list customers",
+    "cli.help_all": "include inactive customers",
+    "cli.help_show": "show one customer",
+    "cli.help_deactivate": "make a customer (and its sub-customers) inactive",
+    "cli.help_reactivate": "make an inactive customer active again",
+    "cli.help_merge": "merge a duplicate customer into another",
+    "cli.db_upgraded": "Database is up to date.",
+    "cli.team_missing": "Which workspace? Give --team T… or set CLIENTDESK_TEAM.",
+    "cli.added": "Added {name}.",
+    "cli.more": "(more than {limit}: narrow with --search or raise --limit)",
+    "cli.none_found": "No customers.",
+    "cli.deactivated": "{name} is now inactive, with {count} sub-customer(s).",
+    "cli.reactivated": "{name} is active again (parents reactivated with it: {ancestors}).",
+    "cli.merged": "Merged {duplicate} into {kept} (merge #{merge_id}; it can be undone from Slack).",
+    "cli.status": "Status",
+    "cli.active": "Active",
+    "cli.inactive": "Inactive",
+    "cli.balance": "Balance",
+    "cli.balance_with_subs": "Balance with sub-customers",
+    "cli.sub_customers": "Sub-customers",
+    "cli.config_missing": "Missing environment variable(s): {names}. See {readme} for how to create the"
+    " app from manifest.yml and where each value comes from.",
+    "cli.config_bad_port": "PORT must be a number, not \"{value}\".",
+    "cli.serving_http": "ClientDesk listening on port {port} (POST /slack/events, GET /healthz).",
+    "cli.serving_socket": "ClientDesk connected to Slack in Socket Mode.",
+}
+
+MESSAGES |= CLI

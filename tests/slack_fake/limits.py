@@ -27,10 +27,18 @@ _BLOCK_TEXTS: dict[str, tuple[tuple[str, int], ...]] = {
     "header": (("text", 150),),
     "input": (("label", 2000), ("hint", 2000)),
 }
-_BLOCK_ITEMS: dict[str, tuple[str, int]] = {"section": ("fields", 10), "context": ("elements", 10),
-                                            "actions": ("elements", 25)}
-_OPTION_COUNTS = {"static_select": 100, "multi_static_select": 100, "overflow": 5, "checkboxes": 10,
-                  "radio_buttons": 10}
+_BLOCK_ITEMS: dict[str, tuple[str, int]] = {
+    "section": ("fields", 10),
+    "context": ("elements", 10),
+    "actions": ("elements", 25),
+}
+_OPTION_COUNTS = {
+    "static_select": 100,
+    "multi_static_select": 100,
+    "overflow": 5,
+    "checkboxes": 10,
+    "radio_buttons": 10,
+}
 _OPTION_LIMITS = (("text", 75), ("value", 150), ("description", 75), ("url", 3000))
 _BUTTON_LIMITS = (("text", 75), ("value", 2000), ("url", 3000))
 
@@ -102,8 +110,11 @@ def _element_problems(problems: list[str], path: str, node: Mapping[str, Any]) -
         _count(problems, f"{path}.option_groups", node["option_groups"], 100)
     if "label" in node and "options" in node:  # an option group
         _limit(problems, f"{path}.label", node["label"], 75)
-    options = [(f"{path}.{key}[{i}]", o) for key in ("options", "initial_options")
-               for i, o in enumerate(node.get(key) or [])]
+    options = [
+        (f"{path}.{key}[{i}]", o)
+        for key in ("options", "initial_options")
+        for i, o in enumerate(node.get(key) or [])
+    ]
     if isinstance(node.get("initial_option"), Mapping):
         options.append((f"{path}.initial_option", node["initial_option"]))
     for option_path, option in options:
@@ -162,7 +173,9 @@ def view_problems(view: Mapping[str, Any]) -> list[str]:
     if kind == "modal":
         if not _text(view.get("title")):
             problems.append("view.title: required for a modal")
-        if not view.get("submit") and any(isinstance(b, Mapping) and b.get("type") == "input" for b in blocks):
+        if not view.get("submit") and any(
+            isinstance(b, Mapping) and b.get("type") == "input" for b in blocks
+        ):
             problems.append("view.submit: required when a modal has input blocks")
     if kind == "home" and (view.get("submit") or view.get("close")):
         problems.append("view: a Home tab has no submit/close")

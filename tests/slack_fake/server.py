@@ -68,7 +68,9 @@ class Call:
     @property
     def ok(self) -> bool:
         """Whether the call succeeded (HTTP 2xx/3xx and, for API calls, ``"ok": true``)."""
-        return self.status < 400 and not (isinstance(self.response, dict) and self.response.get("ok") is False)
+        return self.status < 400 and not (
+            isinstance(self.response, dict) and self.response.get("ok") is False
+        )
 
     @property
     def error(self) -> str | None:
@@ -481,7 +483,9 @@ class FakeSlack:
     ) -> Json:
         """Register a file (served by ``files.info`` and the download URLs); returns the file object."""
         with self._lock:
-            return copy.deepcopy(self._store_file(content, name, title, filetype, mimetype, user, list(channels)))
+            return copy.deepcopy(
+                self._store_file(content, name, title, filetype, mimetype, user, list(channels))
+            )
 
     def redirect_download(self, file_id: str, to_url: str) -> None:
         """Make the file's download URLs answer ``302 Location: to_url``."""
@@ -497,7 +501,7 @@ class FakeSlack:
         error: str = "ratelimited",
         times: int = 1,
     ) -> None:
-        """Answer the next ``times`` calls to ``method`` with ``status`` and ``{"ok": false, "error": error}``.
+        """Answer the next ``times`` calls to ``method`` with ``status`` and ``{"ok": false, "error": ...}``.
 
         A 429 carries ``Retry-After: retry_after``. ``status=200`` simulates a plain API error.
         """
@@ -515,11 +519,7 @@ class FakeSlack:
         """Ephemeral messages (each with ``channel`` and ``user``), optionally filtered."""
         with self._lock:
             return copy.deepcopy(
-                [
-                    m
-                    for m in self._ephemerals
-                    if channel in (None, m["channel"]) and user in (None, m["user"])
-                ]
+                [m for m in self._ephemerals if channel in (None, m["channel"]) and user in (None, m["user"])]
             )
 
     def view(self, view_id: str) -> Json:
@@ -566,13 +566,13 @@ class FakeSlack:
         length = int(headers.get("content-length") or 0)
         body = handler.rfile.read(length) if length else b""
         method, route, match = self._route(url.path)
-        params = {} if route is FakeSlack._route_upload else _parse_params(url.query, headers.get("content-type", ""), body)
+        params = {} if method == UPLOAD else _parse_params(url.query, headers.get("content-type", ""), body)
         token = _bearer(headers.get("authorization")) or params.get("token")
         request = _Request(handler.command, url.path, match, params, body, headers, token)
         with self._lock:
             reply = self._fault(method) or route(self, request)
-            recorded = request.params if route is not FakeSlack._route_upload else {"url": url.path, "bytes": len(body)}
-            self._calls.append(Call(method, recorded, headers, token, time.time(), reply.status, reply.record))
+            call = Call(method, request.params, headers, token, time.time(), reply.status, reply.record)
+            self._calls.append(call)
         handler.send_response(reply.status)
         handler.send_header("Content-Type", reply.content_type)
         handler.send_header("Content-Length", str(len(reply.body)))
@@ -603,7 +603,11 @@ class FakeSlack:
         fault.times -= 1
         if fault.times <= 0:
             faults.pop(0)
-        headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 and fault.retry_after is not None else {}
+        headers = (
+            {"Retry-After": str(fault.retry_after)}
+            if fault.status == 429 and fault.retry_after is not None
+            else {}
+        )
         return _Reply.json({"ok": False, "error": fault.error}, fault.status, headers)
 
     def _route_api(self, request: _Request) -> _Reply:
@@ -629,6 +633,7 @@ class FakeSlack:
         return _Reply(200, content, self._files[file_id]["mimetype"], record=f"<{len(content)} bytes>")
 
     def _route_upload(self, request: _Request) -> _Reply:
+        request.params = {"file_id": request.match, "bytes": len(request.body)}
         pending = self._pending_uploads.get(request.match)
         if pending is None or request.verb != "POST":
             return _Reply.text("upload url not found", 404)
@@ -670,8 +675,9 @@ class FakeSlack:
         mimetype: str | None,
         user: str,
         channels: list[str],
+        file_id: str | None = None,
     ) -> Json:
-        file_id = self._next_id("F")
+        file_id = file_id or self._next_id("F")
         extension = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
         filetype = filetype or {"txt": "text"}.get(extension, extension)
         base = f"{self.root_url}/files-pri/{self.team_id}-{file_id}"
@@ -725,13 +731,22 @@ class FakeSlack:
     def _view_param(self, params: dict[str, Any], *kinds: str) -> Json:
         view = params.get("view")
         if not isinstance(view, dict) or view.get("type") not in kinds:
-            raise SlackError("invalid_arguments", response_metadata={"messages": [f"view.type must be {kinds}"]})
+            raise SlackError(
+                "invalid_arguments", response_metadata={"messages": [f"view.type must be {kinds}"]}
+            )
         if self.strict and (problems := view_problems(view)):
             raise SlackError("invalid_arguments", response_metadata={"messages": problems})
         return view
 
-    def _save_view(self, view: Json, user_id: str, *, existing: Json | None = None, previous: str | None = None,
-                   root: str | None = None) -> Json:
+    def _save_view(
+        self,
+        view: Json,
+        user_id: str,
+        *,
+        existing: Json | None = None,
+        previous: str | None = None,
+        root: str | None = None,
+    ) -> Json:
         view_id = existing["id"] if existing else self._next_id("V")
         saved: Json = {
             "id": view_id,
@@ -767,7 +782,9 @@ class FakeSlack:
         if self.strict and (problems := message_problems(text, blocks)):
             raise SlackError("invalid_blocks", response_metadata={"messages": problems})
         fields: Json = {"text": text or ""}
-        fields.update({k: params[k] for k in ("blocks", "attachments", "thread_ts", "metadata") if params.get(k)})
+        fields.update(
+            {k: params[k] for k in ("blocks", "attachments", "thread_ts", "metadata") if params.get(k)}
+        )
         return fields
 
     def _find_message(self, channel: str, ts: str) -> Json:
@@ -797,8 +814,15 @@ class FakeSlack:
     def _chat_post_message(self, params: dict[str, Any]) -> Json:
         channel = _need(params, "channel", "channel_not_found")
         ts = self._next_ts()
-        message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID,
-                   "team": self.team_id, "ts": ts, **self._message_fields(params)}
+        message = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": self.team_id,
+            "ts": ts,
+            **self._message_fields(params),
+        }
         self._messages.setdefault(channel, []).append(message)
         return {"channel": channel, "ts": ts, "message": copy.deepcopy(message)}
 
@@ -808,7 +832,12 @@ class FakeSlack:
         message = self._find_message(channel, _need(params, "ts", "message_not_found"))
         message.update(self._message_fields(params))
         message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
-        return {"channel": channel, "ts": message["ts"], "text": message["text"], "message": copy.deepcopy(message)}
+        return {
+            "channel": channel,
+            "ts": message["ts"],
+            "text": message["text"],
+            "message": copy.deepcopy(message),
+        }
 
     @_api("chat.postEphemeral")
     def _chat_post_ephemeral(self, params: dict[str, Any]) -> Json:
@@ -835,16 +864,21 @@ class FakeSlack:
         if len(stack) >= _MAX_VIEW_STACK:
             raise SlackError("push_limit_reached")
         trigger.used = True
-        result = self._save_view(view, trigger.user_id, previous=stack[-1] if stack else None,
-                                 root=stack[0] if stack else None)
+        result = self._save_view(
+            view, trigger.user_id, previous=stack[-1] if stack else None, root=stack[0] if stack else None
+        )
         stack.append(result["view"]["id"])
         return result
 
     @_api("views.update")
     def _views_update(self, params: dict[str, Any]) -> Json:
         view_id, external_id = params.get("view_id"), params.get("external_id")
-        existing = self._views.get(str(view_id)) if view_id else next(
-            (v for v in self._views.values() if external_id and v.get("external_id") == external_id), None
+        existing = (
+            self._views.get(str(view_id))
+            if view_id
+            else next(
+                (v for v in self._views.values() if external_id and v.get("external_id") == external_id), None
+            )
         )
         if existing is None:
             raise SlackError("not_found")
@@ -896,20 +930,44 @@ class FakeSlack:
         entries = _need(params, "files")
         channels = [c for c in str(params.get("channels") or "").split(",") if c]
         channel = params.get("channel_id") or (channels[0] if channels else None)
+        if any(self._pending_uploads.get(e.get("id"), {}).get("content") is None for e in entries):
+            raise SlackError("file_not_found")
         shared = []
         for entry in entries:
-            pending = self._pending_uploads.get(entry.get("id"))
-            if pending is None or pending["content"] is None:
-                raise SlackError("file_not_found")
+            pending = self._pending_uploads.pop(entry["id"])
             title = entry.get("title") or pending["filename"]
-            file = self._store_file(pending["content"], pending["filename"], title, None, None, BOT_USER_ID,
-                                    [channel] if channel else [])
+            file = self._store_file(
+                pending["content"],
+                pending["filename"],
+                title,
+                None,
+                None,
+                BOT_USER_ID,
+                [channel] if channel else [],
+                file_id=entry["id"],
+            )
             shared.append(file)
-            self._uploads.append(UploadedFile(file["id"], file["name"], title, pending["content"], channel,
-                                              params.get("initial_comment"), params.get("thread_ts")))
+            self._uploads.append(
+                UploadedFile(
+                    file["id"],
+                    file["name"],
+                    title,
+                    pending["content"],
+                    channel,
+                    params.get("initial_comment"),
+                    params.get("thread_ts"),
+                )
+            )
         if channel:
-            message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": self._next_ts(),
-                       "text": params.get("initial_comment") or "", "files": copy.deepcopy(shared), "upload": True}
+            message = {
+                "type": "message",
+                "user": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "ts": self._next_ts(),
+                "text": params.get("initial_comment") or "",
+                "files": copy.deepcopy(shared),
+                "upload": True,
+            }
             if params.get("thread_ts"):
                 message["thread_ts"] = params["thread_ts"]
             self._messages.setdefault(channel, []).append(message)

@@ -1,0 +1,60 @@
+"""``create_app``: the Bolt app with its Web API client, middleware, error handler and listeners."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot import listeners
+from bot.config import Settings
+from bot.context import tenant_of
+from bot.replies import tell_user
+from db.session import SessionFactory
+from handlers.messages import t
+
+log = logging.getLogger(__name__)
+
+
+def make_client(settings: Settings) -> WebClient:
+    """The Web API client: Slack's (or ``SLACK_API_URL``'s), retrying after 429s and dropped connections."""
+    return WebClient(
+        token=settings.bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=3)],
+    )
+
+
+def create_app(settings: Settings, db: SessionFactory, client: WebClient | None = None) -> App:
+    """The ClientDesk Bolt app. ``db`` is a session factory; listeners find it as ``context["db"]``."""
+    app = App(
+        client=client or make_client(settings),
+        signing_secret=settings.signing_secret or None,
+        # Every listener acks first; slow work goes to lazy listeners.
+        process_before_response=False,
+        # auth.test is made on the first request, not at construction (start-up must not need Slack).
+        token_verification_enabled=False,
+    )
+
+    @app.middleware
+    def inject(context: BoltContext, next: Any) -> Any:  # noqa: A002 (Bolt's argument name)
+        context["db"] = db
+        context["settings"] = settings
+        context["tenant"] = tenant_of(context)
+        return next()
+
+    @app.error
+    def unexpected(error: Exception, request: BoltRequest, logger: logging.Logger) -> BoltResponse | None:
+        """An unexpected error: a short reference for the user, the same reference with the trace in the log."""
+        ref = secrets.token_hex(3)
+        logger.error("unexpected error (ref %s)", ref, exc_info=error)
+        tell_user(request.context, request.body, t("slack.unexpected_error", ref=ref))
+        return None
+
+    listeners.register(app)
+    return app

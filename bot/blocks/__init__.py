@@ -1,0 +1,1 @@
+"""Block Kit builders, each paired with the parser of what Slack sends back."""

@@ -1,0 +1,146 @@
+"""The command line: the same handlers as Slack, for admins, scripts and benchmarks.
+
+A refused change prints the message a Slack user would read and exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from sqlmodel import Session
+
+from db.migrate import upgrade
+from db.models import Customer
+from db.session import database_url_from_env, make_engine, session_factory
+from handlers import customers, hierarchy, merge
+from handlers.errors import ClientDeskError
+from handlers.messages import money, t
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clientdesk", description=t("cli.description"))
+    parser.add_argument("--team", default=os.environ.get("CLIENTDESK_TEAM", ""), help=t("cli.help_team"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help=t("cli.help_serve"))
+    db = sub.add_parser("db", help=t("cli.help_db")).add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help=t("cli.help_db_upgrade"))
+
+    cust = sub.add_parser("customers", help=t("cli.help_customers")).add_subparsers(dest="action", required=True)
+    add = cust.add_parser("add", help=t("cli.help_add"))
+    add.add_argument("name")
+    add.add_argument("--email")
+    add.add_argument("--phone")
+    add.add_argument("--company")
+    add.add_argument("--parent", help=t("cli.help_parent"))
+    add.add_argument("--bill-with-parent", action="store_true")
+    add.add_argument("--opening-balance")
+    add.add_argument("--as-of", help=t("cli.help_as_of"))
+    lst = cust.add_parser("list", help=t("cli.help_list"))
+    lst.add_argument("--all", action="store_true", help=t("cli.help_all"))
+    lst.add_argument("--search", default="")
+    lst.add_argument("--limit", type=int, default=50)
+    for name in ("show", "deactivate", "reactivate"):
+        cust.add_parser(name, help=t(f"cli.help_{name}")).add_argument("name")
+    mrg = cust.add_parser("merge", help=t("cli.help_merge"))
+    mrg.add_argument("duplicate")
+    mrg.add_argument("--into", required=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    default_level = "INFO" if args.command == "serve" else "WARNING"
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", default_level), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if args.command == "serve":
+        from bot.serve import serve
+
+        return serve()
+    engine = make_engine(database_url_from_env())
+    upgrade(engine)
+    if args.command == "db":
+        print(t("cli.db_upgraded"))
+        return 0
+    if not args.team:
+        print(t("cli.team_missing"), file=sys.stderr)
+        return 2
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        with session_factory(engine)() as session:
+            return _customers(session, args, actor)
+    except ClientDeskError as error:
+        print(error.message(), file=sys.stderr)
+        return 1
+
+
+def _customers(session: Session, args: argparse.Namespace, actor: str) -> int:
+    team = args.team
+    if args.action == "add":
+        parent = customers.resolve(session, team_id=team, text=args.parent) if args.parent else None
+        fields = {"display_name": args.name, "email": args.email, "phone": args.phone,
+                  "company_name": args.company, "bill_with_parent": args.bill_with_parent,
+                  "opening_balance": args.opening_balance, "opening_balance_date": args.as_of}
+        added = customers.add(session, team_id=team, actor=actor, parent_id=parent.id if parent else None,
+                              fields={k: v for k, v in fields.items() if v not in (None, False)})
+        print(t("cli.added", name=hierarchy.fully_qualified_name(session, added)))
+    elif args.action == "list":
+        page = customers.search(session, team_id=team, text=args.search, include_inactive=args.all,
+                                limit=args.limit)
+        names = hierarchy.fully_qualified_names(session, page.customers)
+        owed = customers.balances(session, team_id=team, customer_ids=names)
+        for c in page.customers:
+            assert c.id is not None
+            label = names[c.id] if c.active else t("label.inactive", name=names[c.id])
+            print(f"{label}\t{c.email or ''}\t{c.phone or ''}\t{money(owed[c.id])}")
+        if page.has_more:
+            print(t("cli.more", limit=args.limit))
+        if not page.customers:
+            print(t("cli.none_found"))
+    elif args.action == "show":
+        _show(session, customers.resolve(session, team_id=team, text=args.name))
+    elif args.action == "deactivate":
+        target = customers.resolve(session, team_id=team, text=args.name)
+        assert target.id is not None
+        result = customers.make_inactive(session, team_id=team, customer_id=target.id, actor=actor)
+        print(t("cli.deactivated", name=result.customer.display_name, count=len(result.sub_customers)))
+    elif args.action == "reactivate":
+        target = customers.resolve(session, team_id=team, text=args.name)
+        assert target.id is not None
+        revived = customers.reactivate(session, team_id=team, customer_id=target.id, actor=actor)
+        print(t("cli.reactivated", name=revived.customer.display_name,
+                ancestors=", ".join(a.display_name for a in revived.ancestors) or "-"))
+    elif args.action == "merge":
+        dup = customers.resolve(session, team_id=team, text=args.duplicate)
+        kept = customers.resolve(session, team_id=team, text=args.into, include_inactive=False)
+        assert dup.id is not None and kept.id is not None
+        done = merge.merge(session, team_id=team, duplicate_id=dup.id, kept_id=kept.id, actor=actor)
+        print(t("cli.merged", duplicate=done.duplicate.display_name, kept=done.kept.display_name,
+                merge_id=done.record.id))
+    return 0
+
+
+def _show(session: Session, c: Customer) -> None:
+    assert c.id is not None
+    team = c.team_id
+    lines = [
+        (t("field.display_name"), hierarchy.fully_qualified_name(session, c)),
+        (t("field.company_name"), c.company_name),
+        (t("field.email"), c.email),
+        (t("field.phone"), c.phone),
+        (t("cli.status"), t("cli.active") if c.active else t("cli.inactive")),
+        (t("cli.balance"), money(customers.balance(session, team_id=team, customer_id=c.id))),
+        (t("cli.balance_with_subs"),
+         money(customers.balance_with_sub_customers(session, team_id=team, customer_id=c.id))),
+    ]
+    subs = hierarchy.children(session, team, [c.id])
+    if subs:
+        lines.append((t("cli.sub_customers"), ", ".join(s.display_name for s in subs)))
+    for label, value in lines:
+        if value:
+            print(f"{label}: {value}")

@@ -1,0 +1,26 @@
+"""What listeners read from Bolt's context: the tenant, the session factory, the settings."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from slack_bolt import BoltContext
+
+from bot.config import Settings
+from db.session import SessionFactory
+
+
+def tenant_of(context: BoltContext) -> str:
+    """The workspace a request acts on, from the authorising installation (never from payload text):
+    the organisation for an org-wide install, else the team."""
+    if context.is_enterprise_install and context.enterprise_id:
+        return context.enterprise_id
+    return context.team_id or context.enterprise_id or ""
+
+
+def db_of(context: BoltContext) -> SessionFactory:
+    return cast(SessionFactory, context["db"])
+
+
+def settings_of(context: BoltContext) -> Settings:
+    return cast(Settings, context["settings"])

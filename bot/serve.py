@@ -1,0 +1,36 @@
+"""``clientdesk serve``: settings, database upgrade, then Socket Mode or HTTP."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from bot.app import create_app
+from bot.config import ConfigError, Settings
+from bot.web import make_wsgi, serve_http
+from db.migrate import upgrade
+from db.session import make_engine, session_factory
+from handlers.messages import t
+
+log = logging.getLogger(__name__)
+
+
+def serve() -> int:
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(settings.log_level)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    app = create_app(settings, session_factory(engine))
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info(t("cli.serving_socket"))
+        SocketModeHandler(app, settings.app_token).start()
+        return 0
+    log.info(t("cli.serving_http", port=settings.port))
+    serve_http(make_wsgi(app, engine), settings.port)
+    return 0

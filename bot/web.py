@@ -1,0 +1,59 @@
+"""HTTP serving: Slack's endpoint and a health check, behind gunicorn (not Bolt's development server)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def make_wsgi(app: App, engine: Engine) -> WSGIApp:
+    """``POST /slack/events`` (and the OAuth paths) to Bolt; ``GET /healthz`` checks the database."""
+    slack = SlackRequestHandler(app)
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            return _health(engine, start_response)
+        return slack(environ, start_response)  # type: ignore[no-any-return]
+
+    return wsgi
+
+
+def _health(engine: Engine, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        status, body = "200 OK", {"status": "ok"}
+    except Exception:
+        log.exception("health check: database unreachable")
+        status, body = "503 Service Unavailable", {"status": "database unreachable"}
+    payload = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def serve_http(wsgi: WSGIApp, port: int, *, workers: int = 1, threads: int = 8) -> None:
+    """Run under gunicorn's threaded worker on 0.0.0.0:port."""
+    from gunicorn.app.base import BaseApplication
+
+    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {
+                "bind": f"0.0.0.0:{port}", "workers": workers, "threads": threads,
+                "worker_class": "gthread", "accesslog": "-", "timeout": 60,
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> WSGIApp:
+            return wsgi
+
+    _Gunicorn().run()
