@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel
 
 from db.migrate import upgrade
 from db.session import SessionFactory, make_engine, session_factory
+from tests.slack_harness import SlackHarness, running_app
 
 TEST_DATABASE_URL = os.environ.get("CLIENTDESK_TEST_DATABASE_URL", "")
 
@@ -61,3 +62,10 @@ def db(engine: Engine) -> SessionFactory:
 def session(db: SessionFactory) -> Iterator[Session]:
     with db() as s:
         yield s
+
+
+@pytest.fixture
+def app(engine: Engine, db: SessionFactory) -> Iterator[SlackHarness]:
+    """The real Bolt app served over HTTP, talking to a fake Slack Web API."""
+    with running_app(engine, db) as harness:
+        yield harness

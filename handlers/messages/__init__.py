@@ -10,9 +10,38 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from handlers.messages import en
+from handlers.messages import (
+    en,
+    en_export,
+    en_import,
+    en_slack,
+    en_slack_browse,
+    en_slack_form,
+    en_slack_lifecycle,
+)
 
-CATALOGS: dict[str, dict[str, str]] = {"en": en.MESSAGES}
+
+def _merge(*parts: dict[str, str]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for part in parts:
+        clash = merged.keys() & part.keys()
+        if clash:
+            raise ValueError(f"message keys defined twice: {sorted(clash)}")
+        merged |= part
+    return merged
+
+
+CATALOGS: dict[str, dict[str, str]] = {
+    "en": _merge(
+        en.MESSAGES,
+        en_slack.MESSAGES,
+        en_slack_form.MESSAGES,
+        en_slack_browse.MESSAGES,
+        en_slack_lifecycle.MESSAGES,
+        en_import.MESSAGES,
+        en_export.MESSAGES,
+    )
+}
 DEFAULT_LANGUAGE = "en"
 
 

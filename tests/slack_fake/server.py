@@ -765,7 +765,7 @@ class FakeSlack:
             "previous_view_id": existing["previous_view_id"] if existing else previous,
             "root_view_id": existing["root_view_id"] if existing else root or view_id,
             "app_id": APP_ID,
-            "external_id": "",
+            "external_id": existing["external_id"] if existing else "",
             "app_installed_team_id": self.team_id,
             "bot_id": BOT_ID,
         }

@@ -1,0 +1,62 @@
+"""Every action, callback and block id the app uses, in one place (Slack limits them to 255 chars)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """Buttons and selects; a button's ``value`` carries ids only (never names)."""
+
+    SHOW = "customer.show"  # value: customer id
+    EDIT = "customer.edit"  # value: customer id
+    ADD_SUB = "customer.add_sub"  # value: parent id
+    DEACTIVATE = "customer.deactivate"  # value: customer id
+    REACTIVATE = "customer.reactivate"  # value: customer id
+    MERGE = "customer.merge"  # value: duplicate id (opens the merge modal)
+    MERGE_INTO = "customer.merge_into"  # value: "duplicate_id:kept_id" (opens the preview)
+    UNDO_MERGE = "merge.undo"  # value: merge record id
+    HISTORY = "customer.history"  # value: customer id
+    NEW_INVOICE = "customer.new_invoice"  # value: customer id
+    RECEIVE_PAYMENT = "customer.receive_payment"  # value: customer id
+    NEW_PROJECT = "customer.new_project"  # value: customer id
+    CLOSE_PROJECT = "project.close"  # value: project id
+    NEW_TEMPLATE = "customer.new_template"  # value: customer id
+    OVERFLOW = "customer.more"  # overflow menu; each option's value is "<action>|<id>"
+    PAGE = "list.page"  # value: JSON {"q": text, "offset": n, "all": bool}
+    TOGGLE_INACTIVE = "list.toggle_inactive"  # value: JSON as PAGE
+    PICK = "customer.pick"  # static select among ambiguous matches; option value: customer id
+    OPEN_EXISTING = "form.open_existing"  # value: customer id (from the duplicate warning)
+    REACTIVATE_INSTEAD = "form.reactivate_instead"  # value: customer id
+    HOME_SEARCH = "home.search"
+    HOME_PAGE = "home.page"
+    HOME_TOGGLE_INACTIVE = "home.toggle_inactive"
+    IMPORT_START = "import.start"
+    EXPORT = "export.start"
+
+
+class Suggest(StrEnum):
+    """External selects answered from the database (``block_suggestion``)."""
+
+    CUSTOMER = "pick.customer"  # any active customer
+    CUSTOMER_ANY = "pick.customer_any"  # active and inactive
+    PARENT = "pick.parent"  # customers that can take a sub-customer
+
+
+class Callback(StrEnum):
+    """Modal callback ids."""
+
+    CUSTOMER_FORM = "customer_form"
+    DUPLICATE_WARNING = "customer_form.duplicates"
+    REACTIVATE_OFFER = "customer_form.reactivate_offer"
+    MERGE_FORM = "merge_form"
+    MERGE_PREVIEW = "merge_preview"
+    DEACTIVATE_CONFIRM = "deactivate_confirm"
+    INVOICE_FORM = "invoice_form"
+    PAYMENT_FORM = "payment_form"
+    PROJECT_FORM = "project_form"
+    TEMPLATE_FORM = "template_form"
+    SETTINGS_FORM = "settings_form"
+    IMPORT_FILE = "import_file"
+    IMPORT_MAPPING = "import_mapping"
+    IMPORT_PREVIEW = "import_preview"
