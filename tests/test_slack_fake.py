@@ -251,11 +251,17 @@ def test_redirected_download_exposes_token_leaks(fake: FakeSlack) -> None:
     assert fake.last(EXTERNAL).token is None
 
 
-@pytest.mark.parametrize("source", ["content", "file"])
-def test_files_upload_v2_round_trip(fake: FakeSlack, web: WebClient, source: str) -> None:
+@pytest.mark.parametrize("as_file", [False, True], ids=["content", "file"])
+def test_files_upload_v2_round_trip(fake: FakeSlack, web: WebClient, as_file: bool) -> None:
     data = b"id;name\n1;Acme\n"
-    answer = web.files_upload_v2(
-        channel="C1", filename="export.csv", title="Export", initial_comment="here", **{source: data}
+    common: dict[str, Any] = {
+        "channel": "C1",
+        "filename": "export.csv",
+        "title": "Export",
+        "initial_comment": "here",
+    }
+    answer = (
+        web.files_upload_v2(file=data, **common) if as_file else web.files_upload_v2(content=data, **common)
     )
     (uploaded,) = fake.uploaded_files()
     assert (uploaded.name, uploaded.title, uploaded.content) == ("export.csv", "Export", data)
@@ -267,6 +273,18 @@ def test_files_upload_v2_round_trip(fake: FakeSlack, web: WebClient, source: str
     )
     assert fake.messages("C1")[0]["files"][0]["id"] == uploaded.file_id
     assert http_get(web.files_info(file=uploaded.file_id)["file"]["url_private_download"], TOKEN)[2] == data
+
+
+def test_upload_url_accepts_multipart_bodies(fake: FakeSlack, web: WebClient) -> None:
+    target = web.files_getUploadURLExternal(filename="a.csv", length=3)
+    body = (
+        b'--XX\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\nabc\r\n--XX--\r\n"
+    )
+    headers = {"Content-Type": "multipart/form-data; boundary=XX"}
+    urllib.request.urlopen(urllib.request.Request(target["upload_url"], body, headers), timeout=5).close()
+    web.files_completeUploadExternal(files=[{"id": target["file_id"], "title": "A"}])
+    assert [(f.content, f.channel_id) for f in fake.uploaded_files()] == [(b"abc", None)]
 
 
 def test_response_url_records_posted_messages(fake: FakeSlack) -> None:
@@ -359,6 +377,12 @@ def slack(fake: FakeSlack, retries: list[str]) -> Iterator[SignedClient]:
         ack()
         respond(text="picked")
 
+    @app.action("refresh")
+    def refresh(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        view = body["view"]
+        client.views_update(view_id=view["id"], hash=view["hash"], view=modal(callback_id="refreshed"))
+
     @app.event("file_shared")
     def file_shared(event: dict[str, Any], client: WebClient) -> None:
         file = client.files_info(file=event["file_id"])["file"]
@@ -401,6 +425,13 @@ def test_block_suggestion_is_answered_with_options(fake: FakeSlack, slack: Signe
 def test_block_action_respond_reaches_the_response_url(fake: FakeSlack, slack: SignedClient) -> None:
     assert slack.block_action("pick", value="c1").status == 200
     assert [m.text for m in fake.responses()] == ["picked"]
+
+
+def test_block_action_in_a_modal_carries_the_current_hash(fake: FakeSlack, slack: SignedClient) -> None:
+    slack.command()
+    view_id = fake.open_views()[0]["id"]
+    assert slack.block_action("refresh", container="view", view=view_id).status == 200
+    assert fake.last("views.update").ok and fake.view(view_id)["callback_id"] == "refreshed"
 
 
 def test_event_makes_the_app_fetch_and_download_the_file(fake: FakeSlack, slack: SignedClient) -> None:

@@ -45,12 +45,12 @@ _BUTTON_LIMITS = (("text", 75), ("value", 2000), ("url", 3000))
 
 def _all_block_types() -> frozenset[str]:
     found: set[str] = set()
-    todo: list[type] = [Block]
+    todo: list[type[Block]] = [Block]
     while todo:
         for sub in todo.pop().__subclasses__():
             todo.append(sub)
-            if isinstance(getattr(sub, "type", None), str):
-                found.add(sub.type)
+            if isinstance(kind := getattr(sub, "type", None), str):
+                found.add(kind)
     return frozenset(found)
 
 
@@ -93,6 +93,11 @@ def _sdk_problem(path: str, validate: Callable[[], object]) -> str | None:
     except Exception as e:  # slack_sdk raises SlackObjectFormationError, or TypeError/KeyError on bad shapes
         return f"{path}: slack_sdk: {type(e).__name__}: {e}"
     return None
+
+
+def _sdk_block(block: Mapping[str, Any]) -> object:
+    parsed = Block.parse(dict(block))
+    return parsed.to_dict() if parsed is not None else None
 
 
 def _element_problems(problems: list[str], path: str, node: Mapping[str, Any]) -> None:
@@ -152,7 +157,7 @@ def _block_problems(problems: list[str], path: str, block: Any, block_ids: set[s
                 problems.append(f"{node_path}.action_id: duplicate action_id {action_id!r} in the block")
             action_ids.add(action_id)
         _element_problems(problems, node_path, node)
-    if len(problems) == before and (sdk := _sdk_problem(path, lambda: Block.parse(dict(block)).to_dict())):
+    if len(problems) == before and (sdk := _sdk_problem(path, lambda: _sdk_block(block))):
         problems.append(sdk)
 
 

@@ -47,6 +47,7 @@ Json = dict[str, Any]
 
 _JSON_FIELDS = ("view", "blocks", "attachments", "files", "metadata")
 _MAX_VIEW_STACK = 3
+_UNPARSED = "_unparsed_body"
 _DOWNLOAD_PATH = re.compile(r"^/files-pri/(?P<team>[^/-]+)-(?P<file_id>[^/]+)/(?:download/)?(?P<name>[^/]+)$")
 
 
@@ -194,7 +195,8 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
     files: dict[str, bytes] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition") or ""
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        payload = payload if isinstance(payload, bytes) else b""
         if part.get_filename() is not None:
             files[str(name)] = payload
         else:
@@ -299,7 +301,12 @@ class FakeSlack:
         """Start serving in a daemon thread; returns ``self``."""
         if self._server is None:
             self._server = _Server(self)
-            self._thread = threading.Thread(target=self._server.serve_forever, name="FakeSlack", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="FakeSlack",
+                daemon=True,
+            )
             self._thread.start()
         return self
 
@@ -566,7 +573,12 @@ class FakeSlack:
         length = int(headers.get("content-length") or 0)
         body = handler.rfile.read(length) if length else b""
         method, route, match = self._route(url.path)
-        params = {} if method == UPLOAD else _parse_params(url.query, headers.get("content-type", ""), body)
+        try:
+            params = (
+                {} if method == UPLOAD else _parse_params(url.query, headers.get("content-type", ""), body)
+            )
+        except ValueError:  # undecodable JSON/form: answered as invalid_form_data by the API route
+            params = {_UNPARSED: body.decode(errors="replace")}
         token = _bearer(headers.get("authorization")) or params.get("token")
         request = _Request(handler.command, url.path, match, params, body, headers, token)
         with self._lock:
@@ -617,6 +629,8 @@ class FakeSlack:
                 raise SlackError("not_authed")
             if request.token not in self.bot_tokens:
                 raise SlackError("invalid_auth")
+            if _UNPARSED in request.params:
+                raise SlackError("invalid_form_data")
             return _Reply.json({"ok": True, **implementation(self, request.params)})
         except SlackError as e:
             return _Reply.json({"ok": False, "error": e.code, **e.extra})

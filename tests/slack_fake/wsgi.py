@@ -47,6 +47,8 @@ class RunningServer:
 def serve_wsgi(app: WSGIApplication) -> RunningServer:
     """Start ``app`` on 127.0.0.1 with an ephemeral port, one thread per request."""
     server = make_server("127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="wsgi", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="wsgi", daemon=True
+    )
     thread.start()
     return RunningServer(server, thread)
