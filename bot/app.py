@@ -42,7 +42,7 @@ def create_app(settings: Settings, db: SessionFactory, client: WebClient | None 
     )
 
     @app.middleware
-    def inject(context: BoltContext, next: Any) -> Any:  # noqa: A002 (Bolt's argument name)
+    def inject(context: BoltContext, next: Any) -> Any:
         context["db"] = db
         context["settings"] = settings
         context["tenant"] = tenant_of(context)

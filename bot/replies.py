@@ -11,7 +11,9 @@ from slack_sdk.errors import SlackApiError
 log = logging.getLogger(__name__)
 
 
-def tell_user(context: BoltContext, body: dict[str, Any], text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+def tell_user(
+    context: BoltContext, body: dict[str, Any], text: str, blocks: list[dict[str, Any]] | None = None
+) -> None:
     """An ephemeral message to the user in the channel they acted in, else a direct message."""
     client = context.client
     user = context.user_id or (body.get("user") or {}).get("id") or body.get("user_id")

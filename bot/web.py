@@ -23,7 +23,7 @@ def make_wsgi(app: App, engine: Engine) -> WSGIApp:
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
             return _health(engine, start_response)
-        return slack(environ, start_response)  # type: ignore[no-any-return]
+        return slack(environ, start_response)
 
     return wsgi
 
@@ -45,7 +45,7 @@ def serve_http(wsgi: WSGIApp, port: int, *, workers: int = 1, threads: int = 8) 
     """Run under gunicorn's threaded worker on 0.0.0.0:port."""
     from gunicorn.app.base import BaseApplication
 
-    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"0.0.0.0:{port}", "workers": workers, "threads": threads,

@@ -8,6 +8,7 @@ Field names follow QuickBooks Online's Customer entity; lengths are QuickBooks' 
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -186,8 +187,8 @@ class Invoice(TeamScoped, table=True):
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = _customer_fk()
     number: str = Field(max_length=21)
-    date: date
-    due_date: date | None = None
+    date: dt.date
+    due_date: dt.date | None = None
     amount: Decimal = Field(sa_type=MONEY)
     amount_paid: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
     version: int = 1
@@ -201,7 +202,7 @@ class Payment(TeamScoped, table=True):
     invoice_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("invoice.id"), nullable=True)
     )
-    date: date
+    date: dt.date
     amount: Decimal = Field(sa_type=MONEY)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -285,3 +286,8 @@ class MergeRecord(TeamScoped, table=True):
     duplicate_state: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     undone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     undone_by: str | None = Field(default=None, max_length=64)
+
+
+# The other table modules register on the same metadata; importing db.models brings every table.
+import db.imports  # noqa: E402
+import db.workspace  # noqa: E402, F401

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -307,20 +307,18 @@ def possible_duplicates(
     cores = {normalize.core_key(str(n)) for n in names} - {""}
     email = normalize.email_key(fields.get("email"))
     phones = {normalize.phone_key(fields.get(f)) for f in ("phone", "mobile")} - {None}
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if email:
-        conditions.append(Customer.email_key == email)
+        conditions.append(col(Customer.email_key) == email)
     if phones:
         conditions.append(col(Customer.phone_key).in_(phones))
     for core in cores:
-        conditions.append(Customer.core_key == core)
+        conditions.append(col(Customer.core_key) == core)
         stem = core.split(" ")[0][:3]
         if len(stem) >= 2:
             conditions.append(col(Customer.core_key).like(f"{_escape_like(stem)}%", escape="\\"))
     if not conditions:
         return []
-    from sqlalchemy import or_
-
     stmt = (
         select(Customer)
         .where(Customer.team_id == team_id, col(Customer.name_key).is_not(None), or_(*conditions))
@@ -360,7 +358,7 @@ def edit(
     expected_version: int,
     changes: Mapping[str, Any],
     actor: str,
-    parent_id: int | None | _Keep = KEEP,
+    parent_id: int | _Keep | None = KEEP,
 ) -> Customer:
     """Change some fields of a customer (only the keys given), and/or move it in the hierarchy.
 
@@ -446,17 +444,18 @@ def balances(session: Session, *, team_id: str, customer_ids: Iterable[int]) -> 
     result = {
         cid: Decimal(ob or 0)
         for cid, ob in session.exec(
-            select(Customer.id, Customer.opening_balance).where(
+            select(col(Customer.id), col(Customer.opening_balance)).where(
                 Customer.team_id == team_id, col(Customer.id).in_(ids)
             )
         )
         if cid is not None
     }
-    for model, sign in ((Invoice, 1), (Payment, -1)):
+    money_in_out: tuple[tuple[type[Invoice] | type[Payment], int], ...] = ((Invoice, 1), (Payment, -1))
+    for model, sign in money_in_out:
         stmt = (
-            select(model.customer_id, func.coalesce(func.sum(model.amount), 0))  # type: ignore[attr-defined]
-            .where(model.team_id == team_id, col(model.customer_id).in_(ids))  # type: ignore[attr-defined]
-            .group_by(model.customer_id)  # type: ignore[attr-defined]
+            select(col(model.customer_id), func.coalesce(func.sum(model.amount), 0))
+            .where(model.team_id == team_id, col(model.customer_id).in_(ids))
+            .group_by(col(model.customer_id))
         )
         for cid, total in session.exec(stmt):
             result[cid] = result.get(cid, ZERO) + sign * Decimal(total)

@@ -6,8 +6,8 @@ prints it. Nothing here is English: ``str(error)`` asks the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,8 @@ class ClientDeskError(Exception):
         return "\n".join(p.message(lang) for p in self.problems)
 
     @classmethod
-    def of(cls, code: str, field: str | None = None, **params: Any) -> ClientDeskError:
+    def of(cls, code: str, field: str | None = None, /, **params: Any) -> ClientDeskError:
+        """One problem: ``Refused.of("too_deep", "parent_id", parent=..., max=4)``."""
         return cls(Problem(code, field, params))
 
 

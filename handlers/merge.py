@@ -21,7 +21,8 @@ from handlers.errors import InvalidInput, NotFound, Refused
 from handlers.fields import EDITABLE_FIELDS
 from handlers.normalize import name_key
 
-MOVED_MODELS: dict[str, type[Invoice] | type[Payment] | type[Project] | type[RecurringTemplate]] = {
+# Every table whose rows reference a customer and move with a merge (all have id, customer_id, version).
+MOVED_MODELS: dict[str, Any] = {
     "invoice": Invoice,
     "payment": Payment,
     "project": Project,
@@ -245,7 +246,7 @@ def undo(session: Session, *, team_id: str, merge_id: int, actor: str) -> UndoRe
         if not parent.active or parent.merged_into_id is not None:
             raise Refused.of("undo_parent_gone", name=duplicate.display_name)
     for row in rows:
-        row.customer_id = duplicate.id  # type: ignore[assignment]
+        row.customer_id = duplicate.id
     for f, (before, _) in record.copied_fields.items():
         setattr(kept, f, before)
     kept.opening_balance -= record.opening_balance_moved

@@ -15,6 +15,6 @@ def test_add_edit_merge_undo_roundtrip(session):
     assert customers.balance(session, team_id=TEAM, customer_id=a.id) == Decimal("100.00")
     merge.undo(session, team_id=TEAM, merge_id=result.record.id, actor=ACTOR)
     assert customers.balance(session, team_id=TEAM, customer_id=b.id) == Decimal("100.00")
-    top, child, grandchild = chain(session, "Top", "Child", "Grand")
+    _top, _child, grandchild = chain(session, "Top", "Child", "Grand")
     from handlers import hierarchy
     assert hierarchy.fully_qualified_name(session, grandchild) == "Top:Child:Grand"
