@@ -18,8 +18,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.context import db_of, settings_of
 from bot.config import Settings
+from bot.context import db_of, settings_of
 from db.session import SessionFactory
 from handlers.errors import ClientDeskError
 from handlers.messages import t

@@ -1,0 +1,3 @@
+"""Tables of the spreadsheet import (jobs, remembered mappings)."""
+
+from __future__ import annotations
