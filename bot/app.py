@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.context import tenant_of
 from bot.replies import tell_user
 from db.session import SessionFactory
+from handlers import idempotency
 from handlers.messages import t
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,18 @@ def create_app(settings: Settings, db: SessionFactory, client: WebClient | None 
         context["db"] = db
         context["settings"] = settings
         context["tenant"] = tenant_of(context)
+        return next()
+
+    @app.middleware
+    def once_per_event(body: dict[str, Any], context: BoltContext, next: Any) -> Any:  # noqa: A002
+        """Slack redelivers an event it thinks was missed (X-Slack-Retry-Num 1-3): act on its id once."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            with db() as session:
+                first = idempotency.claim(session, team_id=context["tenant"], key=f"event:{event_id}")
+                session.commit()
+            if not first:
+                return BoltResponse(status=200, body="")
         return next()
 
     @app.error

@@ -23,19 +23,31 @@ def make_wsgi(app: App, engine: Engine) -> WSGIApp:
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
             return _health(engine, start_response)
+        if environ.get("REQUEST_METHOD") == "POST" and not _plausible_timestamp(environ):
+            # Bolt's verifier raises ValueError (HTTP 500) on a non-numeric timestamp; refuse it as Slack
+            # would any badly signed request.
+            return _json(start_response, "401 Unauthorized", {"error": "invalid request"})
         return slack(environ, start_response)
 
     return wsgi
+
+
+def _plausible_timestamp(environ: dict[str, Any]) -> bool:
+    value = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+    return value is None or (value.isascii() and value.isdigit() and len(value) <= 12)
 
 
 def _health(engine: Engine, start_response: Callable[..., Any]) -> Iterable[bytes]:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        status, body = "200 OK", {"status": "ok"}
     except Exception:
         log.exception("health check: database unreachable")
-        status, body = "503 Service Unavailable", {"status": "database unreachable"}
+        return _json(start_response, "503 Service Unavailable", {"status": "database unreachable"})
+    return _json(start_response, "200 OK", {"status": "ok"})
+
+
+def _json(start_response: Callable[..., Any], status: str, body: dict[str, str]) -> Iterable[bytes]:
     payload = json.dumps(body).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
     return [payload]

@@ -288,6 +288,17 @@ class MergeRecord(TeamScoped, table=True):
     undone_by: str | None = Field(default=None, max_length=64)
 
 
+
+class ProcessedRequest(TeamScoped, table=True):
+    """A request already acted on (an event id, a submitted form): retries and double clicks do nothing."""
+
+    __tablename__ = "processed_request"
+    __table_args__ = (UniqueConstraint("team_id", "key", name="uq_processed_request_team_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
 # The other table modules register on the same metadata; importing db.models brings every table.
 import db.imports  # noqa: E402
 import db.workspace  # noqa: E402, F401
