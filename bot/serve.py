@@ -24,7 +24,7 @@ def serve() -> int:
     logging.getLogger().setLevel(settings.log_level)
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    app = create_app(settings, session_factory(engine))
+    app = create_app(settings, session_factory(engine), engine=engine)
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

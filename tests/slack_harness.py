@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -34,10 +35,8 @@ def running_app(engine: Engine, db: SessionFactory, **settings_overrides: object
     with FakeSlack() as fake:
         fake.add_user("U0001", team_id="T0001", name="alice", is_admin=True)
         fake.add_user("U0002", team_id="T0001", name="bob")
-        settings = Settings(
-            bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
-            **settings_overrides,  # type: ignore[arg-type]
-        )
-        app = create_app(settings, db)
+        values: dict[str, Any] = {"bot_token": BOT_TOKEN, "signing_secret": SIGNING_SECRET}
+        settings = Settings(**(values | settings_overrides), slack_api_url=fake.api_url)
+        app = create_app(settings, db, engine=engine)
         with serve_wsgi(make_wsgi(app, engine)) as server:
             yield SlackHarness(SignedClient(server.url, SIGNING_SECRET, fake), fake, db, settings, server.url)

@@ -14,6 +14,8 @@ and :data:`EXTERNAL`.
 
 from __future__ import annotations
 
+import base64
+
 import copy
 import itertools
 import json
@@ -161,6 +163,10 @@ class SlackError(Exception):
 
 
 ApiMethod = Callable[["FakeSlack", dict[str, Any]], Json]
+OAUTH_CLIENT_ID = "111.222"
+OAUTH_CLIENT_SECRET = "oauth-client-secret"
+_NO_TOKEN = frozenset({"oauth.v2.access"})
+_TOKEN_PARAM = "_token"  # the caller's token, passed to method implementations
 _API: dict[str, ApiMethod] = {}
 
 
@@ -221,6 +227,15 @@ def _parse_params(query: str, content_type: str, body: bytes) -> dict[str, Any]:
         if isinstance(value, str) and value[:1] in ("{", "["):
             params[key] = json.loads(value)
     return params
+
+
+def _basic_auth(headers: dict[str, str]) -> dict[str, str]:
+    """``client_id``/``client_secret`` from HTTP Basic auth (how slack_sdk sends them to oauth.v2.access)."""
+    header = headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return {}
+    client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+    return {"client_id": client_id, "client_secret": secret}
 
 
 def _bearer(header: str | None) -> str | None:
@@ -293,6 +308,8 @@ class FakeSlack:
         self._contents: dict[str, bytes] = {}
         self._redirects: dict[str, str] = {}
         self._ids = itertools.count(1)
+        self._oauth_codes: dict[str, str] = {}
+        self._token_teams: dict[str, str] = {}
         self.reset()
 
     # ----------------------------------------------------------------------------------- lifecycle
@@ -625,13 +642,15 @@ class FakeSlack:
     def _route_api(self, request: _Request) -> _Reply:
         implementation = _API.get(request.match, FakeSlack._default_method)
         try:
+            if request.match in _NO_TOKEN:
+                return _Reply.json({"ok": True, **implementation(self, {**_basic_auth(request.headers), **request.params})})
             if request.token is None:
                 raise SlackError("not_authed")
             if request.token not in self.bot_tokens:
                 raise SlackError("invalid_auth")
             if _UNPARSED in request.params:
                 raise SlackError("invalid_form_data")
-            return _Reply.json({"ok": True, **implementation(self, request.params)})
+            return _Reply.json({"ok": True, **implementation(self, {**request.params, _TOKEN_PARAM: request.token})})
         except SlackError as e:
             return _Reply.json({"ok": False, "error": e.code, **e.extra})
 
@@ -812,13 +831,43 @@ class FakeSlack:
     def _default_method(self, params: dict[str, Any]) -> Json:
         return {}
 
+    @_api("oauth.v2.access")
+    def _oauth_v2_access(self, params: dict[str, Any]) -> Json:
+        """Exchange a code made by :meth:`oauth_code` for a new workspace's bot token."""
+        code = _need(params, "code", "invalid_code")
+        if params.get("client_id") != OAUTH_CLIENT_ID or params.get("client_secret") != OAUTH_CLIENT_SECRET:
+            raise SlackError("invalid_client_id")
+        team_id = self._oauth_codes.pop(code, None)
+        if team_id is None:
+            raise SlackError("invalid_code")
+        token = f"xoxb-{team_id.lower()}-installed"
+        self.bot_tokens.add(token)
+        self._token_teams[token] = team_id
+        return {
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "commands,chat:write,users:read,files:read,files:write",
+            "bot_user_id": BOT_USER_ID,
+            "app_id": APP_ID,
+            "team": {"id": team_id, "name": f"Team {team_id}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "U0001"},
+        }
+
+    def oauth_code(self, team_id: str) -> str:
+        """A one-time OAuth code that installs the app in ``team_id`` (``oauth.v2.access``)."""
+        code = f"code-{next(self._ids)}"
+        self._oauth_codes[code] = team_id
+        return code
+
     @_api("auth.test")
     def _auth_test(self, params: dict[str, Any]) -> Json:
         return {
             "url": f"https://{self.team_domain}.slack.com/",
             "team": self.team_name,
             "user": "clientdesk",
-            "team_id": self.team_id,
+            "team_id": self._token_teams.get(params.get(_TOKEN_PARAM, ""), self.team_id),
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
