@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from db.session import SessionFactory
-from tests.slack_fake.server import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET
+from tests.slack_fake.server import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, RESPONSE_URL
 from tests.slack_harness import SlackHarness, running_app
 
 
@@ -53,12 +53,14 @@ def test_installed_workspace_is_served_with_its_own_token(oauth_app: SlackHarnes
     assert [(team, token) for team, token in bots] == [("T0009", "xoxb-t0009-installed")]
     response = oauth_app.slack.command("help", team_id="T0009")
     assert response.status == 200
-    assert oauth_app.fake.responses(), "the installed workspace got an answer"
+    oauth_app.fake.wait_for(RESPONSE_URL)
+    assert "/clients" in (oauth_app.fake.responses()[0].text or "")
 
 
 def test_workspace_that_did_not_install_is_only_told_to_install(oauth_app: SlackHarness) -> None:
     _install(oauth_app, "T0009")
     oauth_app.slack.command("help", team_id="T0404")
+    oauth_app.fake.wait_for(RESPONSE_URL)
     answers = [r.text or "" for r in oauth_app.fake.responses()]
     assert all("/clients" not in a for a in answers)
     assert any("install" in a for a in answers)

@@ -15,7 +15,6 @@ and :data:`EXTERNAL`.
 from __future__ import annotations
 
 import base64
-
 import copy
 import itertools
 import json
@@ -643,7 +642,8 @@ class FakeSlack:
         implementation = _API.get(request.match, FakeSlack._default_method)
         try:
             if request.match in _NO_TOKEN:
-                return _Reply.json({"ok": True, **implementation(self, {**_basic_auth(request.headers), **request.params})})
+                params = {**_basic_auth(request.headers), **request.params}
+                return _Reply.json({"ok": True, **implementation(self, params)})
             if request.token is None:
                 raise SlackError("not_authed")
             if request.token not in self.bot_tokens:
