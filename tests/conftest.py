@@ -50,7 +50,10 @@ def engine(_postgres_engine: Engine | None, tmp_path: Path) -> Iterator[Engine]:
         with _postgres_engine.begin() as conn:
             # Every table of the run's schema: ours and those slack_sdk's OAuth stores create.
             names = conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'")
+                text(
+                    "SELECT tablename FROM pg_tables"
+                    " WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+                )
             ).scalars()
             tables = ", ".join(f'"{name}"' for name in names)
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
