@@ -11,14 +11,16 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlmodel import Session
 
 from db.migrate import upgrade
 from db.models import Customer
 from db.session import database_url_from_env, make_engine, session_factory
-from handlers import customers, hierarchy, merge
+from handlers import customers, exporting, hierarchy, merge
 from handlers.errors import ClientDeskError
+from handlers.exporting import ExportFormat
 from handlers.messages import money, t
 
 
@@ -46,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--limit", type=int, default=50)
     for name in ("show", "deactivate", "reactivate"):
         cust.add_parser(name, help=t(f"cli.help_{name}")).add_argument("name")
+    exp = sub.add_parser("export", help=t("cli.help_export"))
+    exp.add_argument("--all", action="store_true", help=t("cli.help_all"))
+    exp.add_argument("--format", choices=[f.value for f in ExportFormat], default=ExportFormat.XLSX.value)
+    exp.add_argument("--output", type=Path)
     mrg = cust.add_parser("merge", help=t("cli.help_merge"))
     mrg.add_argument("duplicate")
     mrg.add_argument("--into", required=True)
@@ -72,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     actor = f"cli:{getpass.getuser()}"
     try:
+        if args.command == "export":
+            with session_factory(engine)(read_only=True) as session:
+                return _export(session, args)
         with session_factory(engine)() as session:
             return _customers(session, args, actor)
     except ClientDeskError as error:
@@ -122,6 +131,14 @@ def _customers(session: Session, args: argparse.Namespace, actor: str) -> int:
         done = merge.merge(session, team_id=team, duplicate_id=dup.id, kept_id=kept.id, actor=actor)
         print(t("cli.merged", duplicate=done.duplicate.display_name, kept=done.kept.display_name,
                 merge_id=done.record.id))
+    return 0
+
+
+def _export(session: Session, args: argparse.Namespace) -> int:
+    fmt = ExportFormat(args.format)
+    path = args.output or Path(f"{t('export.filename')}.{fmt.value}")
+    result = exporting.export_customers(session, team_id=args.team, path=path, fmt=fmt, include_inactive=args.all)
+    print(t("cli.exported", count=result.count, path=result.path))
     return 0
 
 

@@ -14,7 +14,7 @@ SLACK_API_DEFAULT = "https://slack.com/api/"
 # The bot scopes the features need (the same list as manifest.yml; a test keeps them equal).
 BOT_SCOPES = (
     "commands", "chat:write", "users:read", "files:read", "files:write",
-    "channels:history", "groups:history", "im:history",
+    "channels:history", "groups:history", "im:history", "im:write",
 )
 README_SETUP = "README.md, section \"Create the Slack app\""
 

@@ -6,12 +6,13 @@ PostgreSQL runs with the real migrations once per session, then every test start
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from db.migrate import upgrade
 from db.session import SessionFactory, make_engine, session_factory
@@ -44,8 +45,18 @@ def _postgres_engine() -> Iterator[Engine | None]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database made by the real migrations once; each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("template") / "clientdesk.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
 @pytest.fixture
-def engine(_postgres_engine: Engine | None, tmp_path: Path) -> Iterator[Engine]:
+def engine(_postgres_engine: Engine | None, _sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
     if _postgres_engine is not None:
         with _postgres_engine.begin() as conn:
             # Every table of the run's schema: ours and those slack_sdk's OAuth stores create.
@@ -59,10 +70,20 @@ def engine(_postgres_engine: Engine | None, tmp_path: Path) -> Iterator[Engine]:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         yield _postgres_engine
         return
-    engine = make_engine(f"sqlite:///{tmp_path / 'clientdesk.db'}")
-    SQLModel.metadata.create_all(engine)
+    path = tmp_path / "clientdesk.db"
+    shutil.copyfile(_sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def database_url(engine: Engine) -> str:
+    """A ``DATABASE_URL`` for a subprocess (the CLI) that reaches this test's database."""
+    url = engine.url
+    if is_postgres():
+        url = url.update_query_dict({"options": f"-csearch_path={engine.dialect.default_schema_name}"})
+    return url.render_as_string(hide_password=False)
 
 
 @pytest.fixture

@@ -861,6 +861,14 @@ class FakeSlack:
         self._oauth_codes[code] = team_id
         return code
 
+    @_api("conversations.open")
+    def _conversations_open(self, params: dict[str, Any]) -> Json:
+        """A direct-message channel with the user(s): ``D<user id>``."""
+        users = str(_need(params, "users", "users_not_found")).split(",")
+        if any(u not in self._users for u in users):
+            raise SlackError("user_not_found")
+        return {"channel": {"id": "D" + users[0], "is_im": len(users) == 1}}
+
     @_api("auth.test")
     def _auth_test(self, params: dict[str, Any]) -> Json:
         return {
