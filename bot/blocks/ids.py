@@ -25,14 +25,29 @@ class Action(StrEnum):
     OVERFLOW = "customer.more"  # overflow menu; each option's value is "<action>|<id>"
     PAGE = "list.page"  # value: JSON {"q": text, "offset": n, "all": bool}
     TOGGLE_INACTIVE = "list.toggle_inactive"  # value: JSON as PAGE
-    PICK = "customer.pick"  # static select among ambiguous matches; option value: customer id
+    PICK = "customer.pick"  # button/select among ambiguous matches; value: "<action>|<customer id>" (show or edit)
     OPEN_EXISTING = "form.open_existing"  # value: customer id (from the duplicate warning)
     REACTIVATE_INSTEAD = "form.reactivate_instead"  # value: customer id
+    # /clients find and show (browse.py): a list's "Previous" button (Next is PAGE; ids are unique per
+    # block) and the "Add <name>" offer when nothing matches (value: the user's own typed text, only
+    # prefilled in the form, never trusted).
+    PAGE_BACK = "list.page_back"  # value: JSON as PAGE
+    ADD_NAMED = "customer.add_named"  # value: display name to prefill
     HOME_SEARCH = "home.search"
     HOME_PAGE = "home.page"
     HOME_TOGGLE_INACTIVE = "home.toggle_inactive"
     IMPORT_START = "import.start"
     EXPORT = "export.start"
+    # --- customer form (bot/listeners/customer_form.py): toggles that show/hide parts of the form
+    FORM_IS_SUB = "form.is_sub"  # "Is a sub-customer" checkbox (shows the parent and billing inputs)
+    FORM_SAME_AS_BILLING = "form.same_as_billing"  # "Same as billing address" (hides the shipping inputs)
+    # --- lifecycle (bot/listeners/history.py, transactions.py, settings.py): paging a customer's history,
+    # a customer's transactions list, and the Home tab's "Settings" button (workspace admins)
+    HISTORY_PAGE = "customer.history_page"  # value: "<customer id>:<offset>" (Older)
+    HISTORY_PAGE_BACK = "customer.history_back"  # value: as HISTORY_PAGE (Newer; ids are unique per block)
+    TRANSACTIONS = "customer.transactions"  # value: customer id
+    SETTINGS_OPEN = "settings.open"
+    HOME_PAGE_BACK = "home.page_back"  # the Home list's "Previous" (Next is HOME_PAGE; ids are unique per block)
 
 
 class Suggest(StrEnum):
@@ -60,3 +75,17 @@ class Callback(StrEnum):
     IMPORT_FILE = "import_file"
     IMPORT_MAPPING = "import_mapping"
     IMPORT_PREVIEW = "import_preview"
+    # --- customer form: pushed when an edit renames a customer to another active customer's name
+    MERGE_OFFER = "customer_form.merge_offer"
+
+
+class FormBlock(StrEnum):
+    """Block ids of the customer form (bot/blocks/customer_form.py) besides its field inputs, whose
+    block_id (and action_id) is the customer field name (handlers.fields.EDITABLE_FIELDS), so a
+    problem's ``field`` names the input it goes under."""
+
+    IS_SUB = "is_sub"
+    PARENT = "parent_id"
+    BILL_WITH_PARENT = "bill_with_parent"
+    SAME_AS_BILLING = "same_as_billing"
+    NOTICE = "form_notice"  # prefix of the informational blocks at the top (duplicates list)
