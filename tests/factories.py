@@ -47,3 +47,45 @@ def chain(session: Session, *names: str, team: str = TEAM) -> list[Customer]:
     for name in names:
         made.append(customer(session, name, team=team, parent=made[-1] if made else None))
     return made
+
+
+def project(session: Session, c: Customer, name: str = "Kitchen remodel") -> Any:
+    assert c.id is not None
+    return transactions.add_project(session, team_id=c.team_id, customer_id=c.id, name=name, actor=ACTOR)
+
+
+def template(session: Session, c: Customer, name: str = "Monthly retainer", amount: str = "50.00") -> Any:
+    assert c.id is not None
+    return transactions.add_recurring_template(
+        session, team_id=c.team_id, customer_id=c.id, name=name, next_date=date(2026, 3, 1), amount=amount,
+        actor=ACTOR,
+    )
+
+
+def applied_payment(session: Session, c: Customer, invoice_id: int, amount: str) -> Any:
+    assert c.id is not None
+    return transactions.receive_payment(
+        session, team_id=c.team_id, customer_id=c.id, amount=amount, payment_date=date(2026, 2, 1),
+        invoice_id=invoice_id, actor=ACTOR,
+    )
+
+
+def edit(session: Session, c: Customer, *, actor: str = ACTOR, **changes: Any) -> Customer:
+    """Edit ``c`` at its current version (re-read first, as a user reopening the form would)."""
+    assert c.id is not None
+    current = customers.get(session, team_id=c.team_id, customer_id=c.id)
+    session.refresh(current)
+    return customers.edit(
+        session, team_id=c.team_id, customer_id=c.id, expected_version=current.version, changes=changes,
+        actor=actor,
+    )
+
+
+def move(session: Session, c: Customer, parent: Customer | None) -> Customer:
+    """Move ``c`` (with its sub-customers) under ``parent``; None makes it top-level."""
+    assert c.id is not None
+    session.refresh(c)
+    return customers.edit(
+        session, team_id=c.team_id, customer_id=c.id, expected_version=c.version, changes={},
+        actor=ACTOR, parent_id=parent.id if parent else None,
+    )

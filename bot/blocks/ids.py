@@ -41,8 +41,8 @@ class Action(StrEnum):
     # --- customer form (bot/listeners/customer_form.py): toggles that show/hide parts of the form
     FORM_IS_SUB = "form.is_sub"  # "Is a sub-customer" checkbox (shows the parent and billing inputs)
     FORM_SAME_AS_BILLING = "form.same_as_billing"  # "Same as billing address" (hides the shipping inputs)
-    # --- lifecycle (bot/listeners/history.py, transactions.py, settings.py): paging a customer's history,
-    # a customer's transactions list, and the Home tab's "Settings" button (workspace admins)
+    # --- lifecycle (bot/listeners/history.py, transactions.py, settings.py, home.py): paging a customer's
+    # history, a customer's transactions message, the Home tab's "Settings" button and "Previous" page
     HISTORY_PAGE = "customer.history_page"  # value: "<customer id>:<offset>" (Older)
     HISTORY_PAGE_BACK = "customer.history_back"  # value: as HISTORY_PAGE (Newer; ids are unique per block)
     TRANSACTIONS = "customer.transactions"  # value: customer id

@@ -1,0 +1,91 @@
+"""Read models for the Slack surfaces: customer counts, recent changes, a customer's history by page.
+
+Reads only; the changes themselves are written by the handlers that make them (``handlers.audit``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from db.models import AuditEvent, Customer
+
+
+@dataclass(frozen=True)
+class Counts:
+    active: int
+    inactive: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """An audit event with the name of its customer (None for workspace-wide events)."""
+
+    event: AuditEvent
+    customer_name: str | None
+    customer_active: bool = True
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    events: list[AuditEvent]
+    total: int
+    offset: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.events) < self.total
+
+
+def customer_counts(session: Session, *, team_id: str) -> Counts:
+    """How many customers are active and inactive (merged-away customers are not counted)."""
+    stmt = (
+        select(Customer.active, func.count())
+        .where(Customer.team_id == team_id, col(Customer.name_key).is_not(None))
+        .group_by(col(Customer.active))
+    )
+    found = {bool(active): int(n) for active, n in session.exec(stmt)}
+    return Counts(active=found.get(True, 0), inactive=found.get(False, 0))
+
+
+def recent_changes(session: Session, *, team_id: str, limit: int = 5) -> list[Change]:
+    """The workspace's latest changes, newest first, with their customers' current names."""
+    events = list(
+        session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.team_id == team_id)
+            .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+            .limit(limit)
+        )
+    )
+    ids = {e.customer_id for e in events if e.customer_id is not None}
+    customers = (
+        {c.id: c for c in session.exec(select(Customer).where(Customer.team_id == team_id, col(Customer.id).in_(ids)))}
+        if ids
+        else {}
+    )
+    changes = []
+    for e in events:
+        c = customers.get(e.customer_id) if e.customer_id is not None else None
+        changes.append(Change(e, c.display_name if c else None, c.active if c else True))
+    return changes
+
+
+def history_page(
+    session: Session, *, team_id: str, customer_id: int, offset: int = 0, limit: int = 10
+) -> HistoryPage:
+    """One page of a customer's changes, newest first, with the total count."""
+    where = (AuditEvent.team_id == team_id, AuditEvent.customer_id == customer_id)
+    total = int(session.exec(select(func.count()).select_from(AuditEvent).where(*where)).one())
+    events = list(
+        session.exec(
+            select(AuditEvent)
+            .where(*where)
+            .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+            .offset(max(offset, 0))
+            .limit(limit)
+        )
+    )
+    return HistoryPage(events, total, max(offset, 0))
