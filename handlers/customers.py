@@ -7,6 +7,7 @@ its own change as one transaction, writes an AuditEvent, and raises a ``ClientDe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -94,20 +95,39 @@ class ReactivationResult:
 # --------------------------------------------------------------------------------------- keys
 
 
+def customer_keys(values: Mapping[str, Any]) -> dict[str, str | None]:
+    """The normalised columns (``name_key``, ``core_key``, ``email_key``, ``phone_key``, ``search_key``)
+    of a customer with these field values: a pure function, shared by ``refresh_keys`` and the import."""
+    display_name: str = values["display_name"]
+    name_key = normalize.name_key(display_name)
+    # name_key is the folded name cut to NAME_KEY_MAX: folding is the costly part, done once when it fits.
+    folded = name_key if len(name_key) < normalize.NAME_KEY_MAX else normalize.fold(display_name)
+    company = values.get("company_name") or ""
+    email_key = normalize.email_key(values.get("email"))
+    phones = [values.get("phone"), values.get("mobile"), values.get("other_phone")]
+    parts = [
+        folded,
+        folded if company == display_name else normalize.fold(company),
+        email_key or "",
+        *(normalize.digits(p) for p in phones),
+    ]
+    return {
+        "name_key": name_key,
+        "core_key": normalize.core_key(display_name),
+        "email_key": email_key,
+        "phone_key": normalize.phone_key(phones[0]) or normalize.phone_key(phones[1]),
+        "search_key": " | ".join(p for p in parts if p)[:2000],
+    }
+
+
 def refresh_keys(customer: Customer) -> None:
     """Recompute the normalised columns used for uniqueness, duplicates and search."""
-    if customer.merged_into_id is None:
-        customer.name_key = normalize.name_key(customer.display_name)
-    customer.core_key = normalize.core_key(customer.display_name)
-    customer.email_key = normalize.email_key(customer.email)
-    customer.phone_key = normalize.phone_key(customer.phone) or normalize.phone_key(customer.mobile)
-    parts = [
-        normalize.fold(customer.display_name),
-        normalize.fold(customer.company_name or ""),
-        customer.email_key or "",
-        *(normalize.digits(p) for p in (customer.phone, customer.mobile, customer.other_phone)),
-    ]
-    customer.search_key = " | ".join(p for p in parts if p)[:2000]
+    keys = customer_keys(_snapshot(customer, ("display_name", "company_name", "email", "phone", "mobile",
+                                              "other_phone")))
+    if customer.merged_into_id is not None:
+        del keys["name_key"]
+    for name, value in keys.items():
+        setattr(customer, name, value)
 
 
 def _snapshot(customer: Customer, names: Iterable[str]) -> dict[str, Any]:
@@ -235,6 +255,8 @@ def search(
 ) -> SearchPage:
     """Customers whose display name, company, email or phone contains ``text``.
 
+    A text of only digits and phone punctuation is compared digit by digit with the phone numbers, and
+    a whole number also by its last nine digits (the national and international forms of one number).
     Case- and accent-insensitive ("helene" finds "Hélène"); display names starting with the text come
     first, then alphabetical order. Active customers only unless ``include_inactive``; merged-away
     customers never.
@@ -245,14 +267,23 @@ def search(
     query = normalize.fold(text)
     if query:
         digits = normalize.digits(query)
-        needle = digits if len(digits) >= 3 and not any(c.isalpha() for c in query) else query
-        stmt = stmt.where(col(Customer.search_key).like(f"%{_escape_like(needle)}%", escape="\\"))
+        is_phone = len(digits) >= 3 and _PHONE_TEXT.match(query) is not None
+        needle = digits if is_phone else query
+        matches: ColumnElement[bool] = col(Customer.search_key).like(f"%{_escape_like(needle)}%", escape="\\")
+        phone = normalize.phone_key(digits) if is_phone else None
+        if phone:
+            # The same number in another format: "06 12 34 56 78" finds "+33 6 12 34 56 78".
+            matches = or_(matches, col(Customer.phone_key) == phone)
+        stmt = stmt.where(matches)
         prefix = col(Customer.name_key).like(f"{_escape_like(query)}%", escape="\\")
         stmt = stmt.order_by(prefix.desc(), col(Customer.name_key))
     else:
         stmt = stmt.order_by(col(Customer.name_key))
     rows = list(session.exec(stmt.offset(offset).limit(limit + 1)))
     return SearchPage(customers=rows[:limit], has_more=len(rows) > limit, offset=offset)
+
+
+_PHONE_TEXT = re.compile(r"^[\d\s+().\-/]+$")
 
 
 def _escape_like(text: str) -> str:
@@ -378,7 +409,10 @@ def edit(
             at=customer.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
         )
     values, problems = clean_fields(changes)
-    if "display_name" in changes and not values.get("display_name"):
+    if (
+        "display_name" in changes and not values.get("display_name")
+        and not any(p.field == "display_name" for p in problems)
+    ):
         problems.append(Problem("display_name_required", "display_name"))
     if problems:
         raise InvalidInput(*problems)
@@ -386,15 +420,17 @@ def edit(
     new_key = normalize.name_key(values["display_name"]) if values.get("display_name") else None
     if new_key and new_key != customer.name_key:
         _ensure_name_free(session, team_id, new_key, exclude_id=customer.id, renaming=True)
-    if not isinstance(parent_id, _Keep) and parent_id != customer.parent_id:
-        if parent_id is not None:
-            hierarchy.check_parent(session, team_id, customer, parent_id)
-        customer.parent_id = parent_id
+    new_parent_id = customer.parent_id if isinstance(parent_id, _Keep) else parent_id
+    # Every rule is checked before anything changes: a refusal leaves nothing pending in the session.
+    if new_parent_id is None and values.get("bill_with_parent"):
+        raise Refused.of("bill_with_parent_needs_parent", "bill_with_parent")
+    if new_parent_id != customer.parent_id:
+        if new_parent_id is not None:
+            hierarchy.check_parent(session, team_id, customer, new_parent_id)
+        customer.parent_id = new_parent_id
     for name, value in values.items():
         setattr(customer, name, value)
-    if customer.parent_id is None and customer.bill_with_parent:
-        if values.get("bill_with_parent"):
-            raise Refused.of("bill_with_parent_needs_parent", "bill_with_parent")
+    if customer.parent_id is None:
         customer.bill_with_parent = False
     after = _snapshot(customer, before)
     changed = [k for k in before if before[k] != after[k]]
@@ -491,8 +527,8 @@ def open_projects(session: Session, *, team_id: str, customer_ids: Iterable[int]
 def make_inactive(session: Session, *, team_id: str, customer_id: int, actor: str) -> InactivationResult:
     """Make a customer inactive, with every sub-customer at every level, in one transaction.
 
-    Refused (``Refused``, one problem per blocking customer: ``inactive_blocked_balance`` or
-    ``inactive_blocked_project``) while the customer or any sub-customer has a non-zero balance or
+    Refused (``Refused``, one problem per blocking customer and reason: ``inactive_blocked_balance``
+    and/or ``inactive_blocked_project``) while the customer or any sub-customer has a non-zero balance or
     an open project; ``already_inactive`` when it is. Inactive customers keep their name (it stays
     taken) and their history; they leave lists and pickers.
     """
@@ -503,7 +539,7 @@ def make_inactive(session: Session, *, team_id: str, customer_id: int, actor: st
     subtree = [customer, *hierarchy.descendants(session, customer)]
     blockers = inactivation_blockers(session, team_id=team_id, customers=subtree)
     if blockers:
-        raise Refused(*(_blocker_problem(session, b) for b in blockers))
+        raise Refused(*(p for b in blockers for p in _blocker_problems(session, b)))
     now = utcnow()
     changed = [c for c in subtree if c.active]
     for c in changed:
@@ -533,13 +569,17 @@ def inactivation_blockers(session: Session, *, team_id: str, customers: Sequence
     return blockers
 
 
-def _blocker_problem(session: Session, blocker: Blocker) -> Problem:
+def _blocker_problems(session: Session, blocker: Blocker) -> list[Problem]:
+    """One problem per reason, so a customer with a balance and open projects is told both at once."""
     name = hierarchy.fully_qualified_name(session, blocker.customer)
+    problems = []
     if blocker.balance != ZERO:
-        return Problem("inactive_blocked_balance", params={"name": name, "balance": blocker.balance})
-    return Problem(
-        "inactive_blocked_project", params={"name": name, "projects": ", ".join(blocker.open_projects)}
-    )
+        problems.append(Problem("inactive_blocked_balance", params={"name": name, "balance": blocker.balance}))
+    if blocker.open_projects:
+        problems.append(Problem(
+            "inactive_blocked_project", params={"name": name, "projects": ", ".join(blocker.open_projects)}
+        ))
+    return problems
 
 
 def reactivate(session: Session, *, team_id: str, customer_id: int, actor: str) -> ReactivationResult:

@@ -111,7 +111,7 @@ def _clean_bool(value: Any) -> bool:
         return value
     if value is None:
         return False
-    text = str(value).strip().casefold()
+    text = _number_as_text(value).strip().casefold()
     if text in _TRUE:
         return True
     if text in _FALSE:
@@ -135,6 +135,9 @@ def parse_money(value: Any) -> Decimal:
         amount = Decimal(value)
     elif isinstance(value, float):
         amount = Decimal(repr(value))
+        # A spreadsheet formula's binary noise (0.1 + 0.2 = 0.30000000000000004) is not a third decimal.
+        if amount.is_finite() and abs(amount) < 1e13 and abs(amount - amount.quantize(Decimal("0.01"))) < 1e-9:
+            amount = amount.quantize(Decimal("0.01"))
     else:
         amount = _parse_money_text(str(value))
     if not amount.is_finite() or abs(amount) >= Decimal("1e13"):

@@ -14,7 +14,16 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from db.models import Customer, Invoice, MergeRecord, Payment, Project, RecurringTemplate, utcnow
+from db.models import (
+    Customer,
+    DeliveryMethod,
+    Invoice,
+    MergeRecord,
+    Payment,
+    Project,
+    RecurringTemplate,
+    utcnow,
+)
 from handlers import audit, hierarchy
 from handlers.customers import ZERO, balances, find_by_key, get, refresh_keys
 from handlers.errors import InvalidInput, NotFound, Refused
@@ -98,12 +107,15 @@ def _pair(session: Session, team_id: str, duplicate_id: int, kept_id: int, *, lo
 
 
 def fillable_fields(duplicate: Customer, kept: Customer) -> dict[str, Any]:
-    """Fields the duplicate has and the kept customer lacks (offered for copying, never copied silently)."""
+    """Fields the duplicate has and the kept customer lacks (offered for copying, never copied silently).
+
+    Lacking: empty, unchecked, or no preferred delivery method.
+    """
     return {
         f: getattr(duplicate, f)
         for f in COPYABLE_FIELDS
-        if getattr(duplicate, f) not in (None, False) and getattr(kept, f) in (None, False)
-        and not (f == "delivery_method" and getattr(duplicate, f) == "none")
+        if getattr(duplicate, f) not in (None, False, DeliveryMethod.NONE)
+        and getattr(kept, f) in (None, False, DeliveryMethod.NONE)
     }
 
 
@@ -148,7 +160,8 @@ def merge(
     payment, project and recurring template of the duplicate moves to the kept customer, and so does
     its opening balance: the sum of balances is unchanged. Only the fields named in ``copy_fields``
     that the kept customer lacks are copied. The duplicate leaves the customer list (its name becomes
-    free) and a ``MergeRecord`` keeps what ``undo`` needs.
+    free) and the hierarchy (it is nobody's sub-customer any more); a ``MergeRecord`` keeps what ``undo``
+    needs.
     """
     requested = set(copy_fields)
     unknown = requested - set(COPYABLE_FIELDS)
@@ -172,6 +185,8 @@ def merge(
         "active": duplicate.active,
         "version": duplicate.version,
         "opening_balance_date": audit.jsonable(duplicate.opening_balance_date),
+        "parent_id": duplicate.parent_id,
+        "bill_with_parent": duplicate.bill_with_parent,
     }
     kept.opening_balance += opening
     duplicate.opening_balance = ZERO
@@ -179,6 +194,9 @@ def merge(
     duplicate.active = False
     duplicate.merged_into_id = kept.id
     duplicate.name_key = None
+    # It leaves the hierarchy too: a merged-away customer is nobody's sub-customer (depth, cascades, merges).
+    duplicate.parent_id = None
+    duplicate.bill_with_parent = False
     for c in (duplicate, kept):
         c.version += 1
         c.updated_at = now
@@ -214,10 +232,13 @@ def get_record(session: Session, *, team_id: str, merge_id: int) -> MergeRecord:
 def undo(session: Session, *, team_id: str, merge_id: int, actor: str) -> UndoResult:
     """Undo a merge: the duplicate comes back and exactly its records move back to it.
 
-    Refused (``Refused``) when already undone, when any moved record changed or moved since
+    Refused (``Refused``) when already undone, when the kept customer was itself merged away since
+    (``undo_kept_merged``: undo that merge first), when any moved record changed or moved since
     (``undo_records_changed``), when a copied field of the kept customer was edited since
     (``undo_fields_changed``), when the duplicate's name is now another customer's
-    (``undo_name_taken``), or when the duplicate's parent is no longer active.
+    (``undo_name_taken``), when the duplicate's parent was merged away or, for an active duplicate, is no
+    longer active (``undo_parent_gone``), or now sits so deep that the duplicate would exceed four levels
+    below the top (``undo_too_deep``).
     """
     record = get_record(session, team_id=team_id, merge_id=merge_id)
     session.refresh(record, with_for_update=True)
@@ -231,6 +252,8 @@ def undo(session: Session, *, team_id: str, merge_id: int, actor: str) -> UndoRe
     duplicate = hierarchy.get_customer(session, team_id, record.duplicate_id)
     session.refresh(kept)
     session.refresh(duplicate)
+    if kept.merged_into_id is not None:
+        raise Refused.of("undo_kept_merged", name=kept.display_name)
     rows = _unchanged_moved_rows(session, team_id, record)
     edited = [f for f, (_, written) in record.copied_fields.items()
               if audit.jsonable(getattr(kept, f)) != written]
@@ -241,10 +264,14 @@ def undo(session: Session, *, team_id: str, merge_id: int, actor: str) -> UndoRe
     if holder is not None:
         raise Refused.of("undo_name_taken", name=duplicate.display_name)
     was_active = bool(record.duplicate_state.get("active", True))
-    if was_active and duplicate.parent_id is not None:
-        parent = hierarchy.get_customer(session, team_id, duplicate.parent_id)
-        if not parent.active or parent.merged_into_id is not None:
+    parent_id = record.duplicate_state.get("parent_id", duplicate.parent_id)
+    if parent_id is not None:
+        parent = hierarchy.get_customer(session, team_id, parent_id)
+        if parent.merged_into_id is not None or (was_active and not parent.active):
             raise Refused.of("undo_parent_gone", name=duplicate.display_name)
+        if hierarchy.level(session, parent) >= hierarchy.MAX_LEVEL:
+            raise Refused.of("undo_too_deep", name=duplicate.display_name,
+                             parent=hierarchy.fully_qualified_name(session, parent))
     for row in rows:
         row.customer_id = duplicate.id
     for f, (before, _) in record.copied_fields.items():
@@ -253,6 +280,8 @@ def undo(session: Session, *, team_id: str, merge_id: int, actor: str) -> UndoRe
     duplicate.opening_balance = record.opening_balance_moved
     duplicate.merged_into_id = None
     duplicate.active = was_active
+    duplicate.parent_id = parent_id
+    duplicate.bill_with_parent = bool(record.duplicate_state.get("bill_with_parent", duplicate.bill_with_parent))
     now = utcnow()
     for c in (duplicate, kept):
         c.version += 1

@@ -9,10 +9,18 @@ _SPACES = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]")
 _DIGITS = re.compile(r"\D")
 
+# Lengths of the key columns (db.models.Customer). Folding can lengthen a text ("ß" → "ss", "ﬁ" → "fi"),
+# so keys are cut to fit; every look-up goes through the same functions and cuts the same way.
+NAME_KEY_MAX = 500
+EMAIL_KEY_MAX = 100
+
 # Legal forms and filler words ignored when comparing company names ("ACME Corp." = "Acme Corporation").
 LEGAL_FORMS = frozenset(
-    "ag bv co company corp corporation cie gmbh inc incorporated limited llc llp lp ltd plc pty sa sarl "
-    "sas sasu sl spa srl the and et".split()
+    {
+        "ag", "bv", "co", "company", "corp", "corporation", "cie", "gmbh", "inc", "incorporated",
+        "limited", "llc", "llp", "lp", "ltd", "plc", "pty", "sa", "sarl", "sas", "sasu", "sl", "spa",
+        "srl", "the", "and", "et",
+    }
 )
 
 
@@ -29,19 +37,19 @@ def fold(value: str) -> str:
 
 
 def name_key(display_name: str) -> str:
-    """The key display names are unique on within a workspace."""
-    return fold(display_name)
+    """The key display names are unique on within a workspace (at most ``NAME_KEY_MAX`` characters)."""
+    return fold(display_name)[:NAME_KEY_MAX]
 
 
 def core_key(name: str) -> str:
     """A name without punctuation and legal forms, for near-duplicate detection."""
     words = _PUNCT.sub(" ", fold(name)).split()
     core = [w for w in words if w not in LEGAL_FORMS]
-    return " ".join(core or words)
+    return " ".join(core or words)[:NAME_KEY_MAX]
 
 
 def email_key(email: str | None) -> str | None:
-    return email.strip().casefold() if email and email.strip() else None
+    return email.strip().casefold()[:EMAIL_KEY_MAX] if email and email.strip() else None
 
 
 def phone_key(phone: str | None) -> str | None:

@@ -88,9 +88,13 @@ ERRORS: dict[str, str] = {
     " changed since ({what}).",
     "error.undo_fields_changed": "This merge can't be undone any more: {name} was edited since"
     " ({fields}).",
+    "error.undo_kept_merged": "This merge can't be undone: {name} was itself merged into another customer"
+    " since. Undo that merge first.",
     "error.undo_name_taken": "This merge can't be undone: the name {name} is now used by another"
     " customer.",
     "error.undo_parent_gone": "This merge can't be undone: {name}'s parent customer is no longer active.",
+    "error.undo_too_deep": "This merge can't be undone: {name} would sit more than 4 levels below the top"
+    " under {parent}.",
     "error.merge_not_found": "That merge doesn't exist.",
     "error.project_not_found": "That project doesn't exist.",
     "error.project_closed": "Project {name} is already closed.",

@@ -1,0 +1,121 @@
+"""Concurrent writers, each with its own session: unique names, version checks and crossed merges hold."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from db.models import Customer, MergeRecord
+from handlers import customers, merge
+from handlers.errors import Conflict, NotFound
+from tests.factories import ACTOR, TEAM, customer
+
+NAME_VARIANTS = [
+    "Hélène Dupont", "helene dupont", "HELENE  DUPONT", "  Hélène Dupont ", "He\u0301le\u0300ne Dupont",
+    "HÉLÈNE DUPONT", "Hélène\u00a0Dupont", "hélène DUPONT",
+]
+
+
+def _race(db, jobs: list[Callable[[Any], Any]]) -> list[Any]:
+    """Run each job in its own thread and session, all released at once; results or exceptions."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = [None] * len(jobs)
+
+    def run(i: int) -> None:
+        with db() as s:
+            barrier.wait()
+            try:
+                results[i] = jobs[i](s)
+            except Exception as e:  # collected and asserted on by the test
+                results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    return results
+
+
+def test_eight_concurrent_adds_of_one_name_make_exactly_one_customer(db) -> None:
+    def adder(name: str) -> Callable[[Any], Any]:
+        return lambda s: customers.add(s, team_id=TEAM, fields={"display_name": name}, actor=ACTOR).id
+
+    results = _race(db, [adder(n) for n in NAME_VARIANTS])
+    winners = [r for r in results if isinstance(r, int)]
+    losers = [r for r in results if not isinstance(r, int)]
+    assert len(winners) == 1, results
+    assert len(losers) == 7
+    assert all(isinstance(e, Conflict) and e.code == "name_taken" for e in losers), losers
+    assert all(e.params["customer_id"] == winners[0] for e in losers)
+    with db() as s:
+        assert [c.id for c in s.exec(select(Customer)).all()] == winners
+
+
+def test_two_concurrent_edits_with_the_same_version_one_wins_the_other_is_stale(db, session) -> None:
+    c = customer(session, "Acme")
+    session.close()
+
+    def editor(notes: str) -> Callable[[Any], Any]:
+        return lambda s: customers.edit(s, team_id=TEAM, customer_id=c.id, expected_version=1,
+                                        changes={"notes": notes}, actor=ACTOR).notes
+
+    results = _race(db, [editor("first"), editor("second")])
+    winners = [r for r in results if isinstance(r, str)]
+    [loser] = [r for r in results if isinstance(r, Exception)]
+    assert len(winners) == 1
+    assert isinstance(loser, Conflict) and loser.code == "stale_version"
+    assert "changed by someone else" in str(loser)
+    with db() as s:
+        stored = customers.get(s, team_id=TEAM, customer_id=c.id)
+        assert (stored.notes, stored.version) == (winners[0], 2)
+
+
+def test_crossed_merges_exactly_one_succeeds_and_the_other_gets_a_clear_error(db, session) -> None:
+    a = customer(session, "Acme A")
+    b = customer(session, "Acme B")
+    session.close()
+    results = _race(db, [
+        lambda s: merge.merge(s, team_id=TEAM, duplicate_id=a.id, kept_id=b.id, actor=ACTOR).kept.id,
+        lambda s: merge.merge(s, team_id=TEAM, duplicate_id=b.id, kept_id=a.id, actor=ACTOR).kept.id,
+    ])
+    [kept_id] = [r for r in results if isinstance(r, int)]
+    [error] = [r for r in results if isinstance(r, Exception)]
+    assert isinstance(error, NotFound) and error.code == "customer_merged", error
+    assert str(error).endswith("was merged into another customer.")
+    with db() as s:
+        assert len(s.exec(select(MergeRecord)).all()) == 1
+        listed = customers.search(s, team_id=TEAM, include_inactive=True).customers
+        assert [c.id for c in listed] == [kept_id]
+
+
+def test_concurrent_adds_of_different_names_all_succeed(db) -> None:
+    def adder(name: str) -> Callable[[Any], Any]:
+        return lambda s: customers.add(s, team_id=TEAM, fields={"display_name": name}, actor=ACTOR).id
+
+    results = _race(db, [adder(f"Customer {i}") for i in range(6)])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    with db() as s:
+        assert len(s.exec(select(Customer)).all()) == 6
+
+
+def test_a_name_taken_between_the_check_and_the_insert_still_says_name_taken(session, db, monkeypatch) -> None:
+    # What the losers of a real race go through: the check saw the name free, the insert collides.
+    holder = customer(session, "Hélène Dupont")
+    real = customers.find_by_key
+    calls = []
+
+    def blind_first_look(*args: Any) -> Any:
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(customers, "find_by_key", blind_first_look)
+    with db() as s, pytest.raises(Conflict) as caught:
+        customers.add(s, team_id=TEAM, fields={"display_name": "HELENE DUPONT"}, actor=ACTOR)
+    assert (caught.value.code, caught.value.params["customer_id"]) == ("name_taken", holder.id)
+    assert len(calls) == 2
