@@ -32,6 +32,7 @@ from handlers import audit, hierarchy, normalize
 from handlers.errors import Ambiguous, Conflict, InvalidInput, NotFound, Problem, Refused
 from handlers.fields import EDITABLE_FIELDS, clean_fields, derived_display_name
 from handlers.hierarchy import get_customer
+from handlers.unit_of_work import transactional
 
 
 class _Keep:
@@ -137,6 +138,7 @@ def _snapshot(customer: Customer, names: Iterable[str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------- add
 
 
+@transactional
 def add(
     session: Session,
     *,
@@ -161,7 +163,7 @@ def add(
     refresh_keys(customer)
     _ensure_name_free(session, team_id, customer.name_key or "", exclude_id=None, renaming=False)
     if parent_id is not None:
-        hierarchy.check_parent(session, team_id, None, parent_id)
+        hierarchy.check_parent(session, team_id, None, parent_id, lock=True)
         customer.parent_id = parent_id
     elif customer.bill_with_parent:
         raise Refused.of("bill_with_parent_needs_parent", "bill_with_parent")
@@ -381,6 +383,7 @@ def possible_duplicates(
 # --------------------------------------------------------------------------------------- edit
 
 
+@transactional
 def edit(
     session: Session,
     *,
@@ -426,7 +429,7 @@ def edit(
         raise Refused.of("bill_with_parent_needs_parent", "bill_with_parent")
     if new_parent_id != customer.parent_id:
         if new_parent_id is not None:
-            hierarchy.check_parent(session, team_id, customer, new_parent_id)
+            hierarchy.check_parent(session, team_id, customer, new_parent_id, lock=True)
         customer.parent_id = new_parent_id
     for name, value in values.items():
         setattr(customer, name, value)
@@ -524,6 +527,7 @@ def open_projects(session: Session, *, team_id: str, customer_ids: Iterable[int]
 # ------------------------------------------------------------------- make inactive / reactivate
 
 
+@transactional
 def make_inactive(session: Session, *, team_id: str, customer_id: int, actor: str) -> InactivationResult:
     """Make a customer inactive, with every sub-customer at every level, in one transaction.
 
@@ -536,7 +540,7 @@ def make_inactive(session: Session, *, team_id: str, customer_id: int, actor: st
     session.refresh(customer, with_for_update=True)
     if not customer.active:
         raise Refused.of("already_inactive", name=customer.display_name)
-    subtree = [customer, *hierarchy.descendants(session, customer)]
+    subtree = _locked_subtree(session, customer)
     blockers = inactivation_blockers(session, team_id=team_id, customers=subtree)
     if blockers:
         raise Refused(*(p for b in blockers for p in _blocker_problems(session, b)))
@@ -554,6 +558,19 @@ def make_inactive(session: Session, *, team_id: str, customer_id: int, actor: st
         )
     session.commit()
     return InactivationResult(customer=customer, sub_customers=changed[1:])
+
+
+def _locked_subtree(session: Session, customer: Customer) -> list[Customer]:
+    """The customer and every sub-customer, row-locked; read again until no sub-customer was added
+    meanwhile (an add locks its parent, so a new child is either seen here or refused there)."""
+    while True:
+        below = hierarchy.descendants(session, customer)
+        ids = [c.id for c in below]
+        if ids:
+            session.exec(select(Customer).where(col(Customer.id).in_(ids)).with_for_update()).all()
+        again = hierarchy.descendants(session, customer)
+        if {c.id for c in again} == set(ids):
+            return [customer, *again]
 
 
 def inactivation_blockers(session: Session, *, team_id: str, customers: Sequence[Customer]) -> list[Blocker]:
@@ -582,6 +599,7 @@ def _blocker_problems(session: Session, blocker: Blocker) -> list[Problem]:
     return problems
 
 
+@transactional
 def reactivate(session: Session, *, team_id: str, customer_id: int, actor: str) -> ReactivationResult:
     """Make an inactive customer active again, with its inactive parents (a sub-customer is never
     active under an inactive parent); its sub-customers stay as they are.

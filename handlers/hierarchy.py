@@ -18,7 +18,7 @@ def get_customer(session: Session, team_id: str, customer_id: int, *, for_update
     """The workspace's customer ``customer_id`` (merged-away ones included). Raises ``NotFound``."""
     stmt = select(Customer).where(Customer.id == customer_id, Customer.team_id == team_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     customer = session.exec(stmt).first()
     if customer is None:
         raise NotFound.of("customer_not_found", id=customer_id)
@@ -109,14 +109,19 @@ def fully_qualified_names(session: Session, customers: Sequence[Customer]) -> di
     return names
 
 
-def check_parent(session: Session, team_id: str, customer: Customer | None, parent_id: int) -> Customer:
+def check_parent(
+    session: Session, team_id: str, customer: Customer | None, parent_id: int, *, lock: bool = False
+) -> Customer:
     """The new parent of ``customer`` (None for a customer being added), after checking the rules.
+
+    With ``lock`` (when the caller is about to attach a child) the parent row stays locked until the
+    transaction ends, so it cannot be made inactive in between.
 
     Raises ``NotFound`` (no such parent), ``Refused`` with ``parent_inactive``, ``parent_is_self``,
     ``parent_cycle`` (the parent is one of the customer's own sub-customers) or ``too_deep`` (the
     customer or one of its sub-customers would sit more than four levels below the top).
     """
-    parent = get_customer(session, team_id, parent_id)
+    parent = get_customer(session, team_id, parent_id, for_update=lock)
     if parent.merged_into_id is not None:
         raise NotFound.of("customer_not_found", id=parent_id)
     if not parent.active:

@@ -29,6 +29,7 @@ from handlers.customers import ZERO, balances, find_by_key, get, refresh_keys
 from handlers.errors import InvalidInput, NotFound, Refused
 from handlers.fields import EDITABLE_FIELDS
 from handlers.normalize import name_key
+from handlers.unit_of_work import transactional
 
 # Every table whose rows reference a customer and move with a merge (all have id, customer_id, version).
 MOVED_MODELS: dict[str, Any] = {
@@ -144,6 +145,7 @@ def preview(session: Session, *, team_id: str, duplicate_id: int, kept_id: int) 
     )
 
 
+@transactional
 def merge(
     session: Session,
     *,
@@ -229,6 +231,7 @@ def get_record(session: Session, *, team_id: str, merge_id: int) -> MergeRecord:
     return record
 
 
+@transactional
 def undo(session: Session, *, team_id: str, merge_id: int, actor: str) -> UndoResult:
     """Undo a merge: the duplicate comes back and exactly its records move back to it.
 

@@ -20,6 +20,7 @@ from db.workspace import MergeNotice, PermissionMode, WorkspaceSettings, find_se
 from handlers import audit
 from handlers.errors import Conflict, InvalidInput, Problem
 from handlers.permissions import Actor, Rule, default_rule, require_admin
+from handlers.unit_of_work import transactional
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
@@ -59,6 +60,7 @@ def _config(row: WorkspaceSettings, default_currency: str) -> WorkspaceConfig:
     )
 
 
+@transactional
 def update(
     session: Session,
     *,

@@ -27,6 +27,7 @@ from handlers import audit
 from handlers.customers import get
 from handlers.errors import Conflict, InvalidInput, NotFound, Refused
 from handlers.fields import parse_money_field
+from handlers.unit_of_work import transactional
 
 INVOICE_NUMBER_MAX = 21  # QuickBooks' DocNumber limit
 TEMPLATE_COPIED_FIELDS = (
@@ -49,6 +50,7 @@ def _active_customer(session: Session, team_id: str, customer_id: int) -> Custom
     return customer
 
 
+@transactional
 def add_invoice(
     session: Session, *, team_id: str, customer_id: int, number: str, amount: Any, invoice_date: date,
     due_date: date | None = None, actor: str,
@@ -75,6 +77,7 @@ def add_invoice(
     return invoice
 
 
+@transactional
 def receive_payment(
     session: Session, *, team_id: str, customer_id: int, amount: Any, payment_date: date,
     invoice_id: int | None = None, actor: str,
@@ -106,6 +109,7 @@ def receive_payment(
     return payment
 
 
+@transactional
 def add_project(session: Session, *, team_id: str, customer_id: int, name: str, actor: str) -> Project:
     """Open a project for an active customer."""
     _active_customer(session, team_id, customer_id)
@@ -121,6 +125,7 @@ def add_project(session: Session, *, team_id: str, customer_id: int, name: str, 
     return project
 
 
+@transactional
 def close_project(session: Session, *, team_id: str, project_id: int, actor: str) -> Project:
     """Close an open project (a closed project no longer keeps its customer active)."""
     project = session.exec(select(Project).where(Project.team_id == team_id, Project.id == project_id)).first()
@@ -136,6 +141,7 @@ def close_project(session: Session, *, team_id: str, project_id: int, actor: str
     return project
 
 
+@transactional
 def add_recurring_template(
     session: Session, *, team_id: str, customer_id: int, name: str, next_date: date,
     interval: Interval = Interval.MONTHLY, amount: Any = "0", actor: str,

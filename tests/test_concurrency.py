@@ -119,3 +119,31 @@ def test_a_name_taken_between_the_check_and_the_insert_still_says_name_taken(ses
         customers.add(s, team_id=TEAM, fields={"display_name": "HELENE DUPONT"}, actor=ACTOR)
     assert (caught.value.code, caught.value.params["customer_id"]) == ("name_taken", holder.id)
     assert len(calls) == 2
+
+
+def test_sub_customer_added_while_its_parent_is_made_inactive_is_made_inactive_too(db) -> None:
+    from handlers import hierarchy
+
+    with db() as s:
+        top = customer(s, "Top")
+        assert top.id is not None
+        top_id = top.id
+    adder = db()
+    # The adder has checked the parent (and holds it) when the other person asks to make it inactive.
+    hierarchy.check_parent(adder, TEAM, None, top_id, lock=True)
+    done = threading.Event()
+
+    def deactivate() -> None:
+        with db() as s:
+            customers.make_inactive(s, team_id=TEAM, customer_id=top_id, actor="U0002")
+        done.set()
+
+    worker = threading.Thread(target=deactivate)
+    worker.start()
+    assert not done.wait(0.5), "making the parent inactive waited for the add to finish"
+    child = customers.add(adder, team_id=TEAM, fields={"display_name": "Child"}, actor=ACTOR, parent_id=top_id)
+    adder.close()
+    worker.join(timeout=60)
+    with db() as s:
+        stored = s.get(Customer, child.id)
+        assert stored is not None and stored.active is False
