@@ -17,6 +17,7 @@ from handlers.messages import (
     en_slack,
     en_slack_browse,
     en_slack_form,
+    en_slack_import,
     en_slack_lifecycle,
 )
 
@@ -39,6 +40,7 @@ CATALOGS: dict[str, dict[str, str]] = {
         en_slack_browse.MESSAGES,
         en_slack_lifecycle.MESSAGES,
         en_import.MESSAGES,
+        en_slack_import.MESSAGES,
         en_export.MESSAGES,
     )
 }
