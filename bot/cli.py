@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
@@ -22,6 +23,9 @@ from handlers import customers, exporting, hierarchy, merge
 from handlers.errors import ClientDeskError
 from handlers.exporting import ExportFormat
 from handlers.messages import money, t
+
+if TYPE_CHECKING:
+    from handlers.importing import Plan
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     mrg = cust.add_parser("merge", help=t("cli.help_merge"))
     mrg.add_argument("duplicate")
     mrg.add_argument("--into", required=True)
+    _add_import_parser(sub)
     return parser
 
 
@@ -81,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export":
             with session_factory(engine)(read_only=True) as session:
                 return _export(session, args)
+        if args.command == "import":
+            with session_factory(engine)() as session:
+                return _import(session, args, actor)
         with session_factory(engine)() as session:
             return _customers(session, args, actor)
     except ClientDeskError as error:
@@ -161,3 +169,77 @@ def _show(session: Session, c: Customer) -> None:
     for label, value in lines:
         if value:
             print(f"{label}: {value}")
+
+
+# ------------------------------------------------------------------------ clientdesk import FILE
+# (the import pipeline's command: handlers.importing, the same calls as the Slack flow)
+
+SHOWN_ROWS = 20
+
+
+def _add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imp = sub.add_parser("import", help=t("cli.help_import"))
+    imp.add_argument("file", type=Path, help=t("cli.help_import_file"))
+    imp.add_argument("--sheet", help=t("cli.help_sheet"))
+    imp.add_argument("--update-by", choices=["name", "email"], default="name", help=t("cli.help_update_by"))
+    imp.add_argument("--dry-run", action="store_true", help=t("cli.help_dry_run"))
+    imp.add_argument("--rows", default="all", help=t("cli.help_rows"))
+
+
+def _import(session: Session, args: argparse.Namespace, actor: str) -> int:
+    from handlers import importing
+
+    selection = importing.parse_selection(args.rows)
+    info = importing.inspect(args.file, sheet=args.sheet)
+    where = (t("cli.import_where_sheet", sheet=info.sheet) if info.kind == "xlsx"
+             else t("cli.import_where_csv", encoding=info.encoding, delimiter=info.delimiter))
+    print(t("cli.import_file", file=info.file_name, header_row=info.header_row, where=where))
+    suggestion = importing.suggest_for(session, team_id=args.team, headers=info.headers)
+    print(t("cli.import_mapping_remembered" if suggestion.remembered else "cli.import_mapping_suggested"))
+    columns = suggestion.columns()
+    for index, header in enumerate(info.headers):
+        if index in columns:
+            field = columns[index]
+            label = t("field.parent_id") if field == importing.PARENT else t(f"field.{field}")
+            print(t("cli.import_mapping", header=header, field=label))
+    unmapped = [h for i, h in enumerate(info.headers) if i not in columns]
+    if unmapped:
+        print(t("cli.import_unmapped", headers=", ".join(unmapped)))
+    with importing.plan_import(session, team_id=args.team, path=args.file, fields=suggestion.fields,
+                               update_by=args.update_by, sheet=args.sheet) as plan:
+        _print_plan(plan)
+        if args.dry_run:
+            print(t("cli.import_dry_run"))
+            return 0
+        result = importing.apply_plan(session, plan, actor=actor, selection=selection)
+        importing.remember(session, team_id=args.team, headers=info.headers, fields=plan.fields, actor=actor,
+                           update_by=plan.update_by.value)
+    print(t("cli.import_done", **result.counts()))
+    return 0
+
+
+def _print_plan(plan: Plan) -> None:
+    from handlers.importing import RowStatus, problem_text
+
+    print(t("cli.import_counts", **{status.value: count for status, count in plan.counts.items()}))
+    if plan.stopped_early:
+        print(t("cli.import_stopped_early"))
+    rejected = plan.rejected
+    for row in rejected[:SHOWN_ROWS]:
+        print(t("cli.import_row_problem", row=row.number, problem=problem_text(row)))
+    if len(rejected) > SHOWN_ROWS:
+        print(t("cli.import_more", count=len(rejected) - SHOWN_ROWS))
+    updates = plan.with_status(RowStatus.UPDATE)
+    for row in updates[:SHOWN_ROWS]:
+        changes = "; ".join(
+            t("cli.import_change", field=change.field, before=change.before if change.before is not None else "",
+              after=change.after) for change in row.changes
+        )
+        print(t("cli.import_row_update", row=row.number, name=row.name, changes=changes))
+    if len(updates) > SHOWN_ROWS:
+        print(t("cli.import_more", count=len(updates) - SHOWN_ROWS))
+    similar = plan.possible_duplicates
+    for row in similar[:SHOWN_ROWS]:
+        print(t("cli.import_row_similar", row=row.number, name=row.name, count=len(row.similar_to)))
+    if len(similar) > SHOWN_ROWS:
+        print(t("cli.import_more", count=len(similar) - SHOWN_ROWS))

@@ -7,6 +7,7 @@ import sys
 
 from bot.app import create_app
 from bot.config import ConfigError, Settings
+from bot.listeners.importing import start_recovery
 from bot.web import make_wsgi, serve_http
 from db.migrate import upgrade
 from db.session import make_engine, session_factory
@@ -24,7 +25,10 @@ def serve() -> int:
     logging.getLogger().setLevel(settings.log_level)
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    app = create_app(settings, session_factory(engine), engine=engine)
+    db = session_factory(engine)
+    app = create_app(settings, db, engine=engine)
+    # Imports whose process died: marked interrupted (with a Restart button) now and every minute.
+    start_recovery(app, db, settings.database_url)
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -5,12 +5,14 @@ Reads only; the changes themselves are written by the handlers that make them (`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from db.models import AuditEvent, Customer
+from handlers import customers, hierarchy
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class HistoryPage:
     events: list[AuditEvent]
     total: int
     offset: int
+    names: dict[int, str] = field(default_factory=dict)  # parent customers' full names (see ``parent_names``)
 
     @property
     def has_more(self) -> bool:
@@ -60,15 +63,11 @@ def recent_changes(session: Session, *, team_id: str, limit: int = 5) -> list[Ch
             .limit(limit)
         )
     )
-    ids = {e.customer_id for e in events if e.customer_id is not None}
-    customers = (
-        {c.id: c for c in session.exec(select(Customer).where(Customer.team_id == team_id, col(Customer.id).in_(ids)))}
-        if ids
-        else {}
-    )
+    named = customers.get_many(session, team_id=team_id, include_merged=True,
+                               ids=(e.customer_id for e in events if e.customer_id is not None))
     changes = []
     for e in events:
-        c = customers.get(e.customer_id) if e.customer_id is not None else None
+        c = named.get(e.customer_id) if e.customer_id is not None else None
         changes.append(Change(e, c.display_name if c else None, c.active if c else True))
     return changes
 
@@ -76,7 +75,8 @@ def recent_changes(session: Session, *, team_id: str, limit: int = 5) -> list[Ch
 def history_page(
     session: Session, *, team_id: str, customer_id: int, offset: int = 0, limit: int = 10
 ) -> HistoryPage:
-    """One page of a customer's changes, newest first, with the total count."""
+    """One page of a customer's changes, newest first, with the total count and the full names of the
+    parent customers its edits moved it between."""
     where = (AuditEvent.team_id == team_id, AuditEvent.customer_id == customer_id)
     total = int(session.exec(select(func.count()).select_from(AuditEvent).where(*where)).one())
     events = list(
@@ -88,4 +88,16 @@ def history_page(
             .limit(limit)
         )
     )
-    return HistoryPage(events, total, max(offset, 0))
+    return HistoryPage(events, total, max(offset, 0), parent_names(session, team_id=team_id, events=events))
+
+
+def parent_names(session: Session, *, team_id: str, events: Sequence[AuditEvent]) -> dict[int, str]:
+    """Customer id → fully qualified name of the parents that ``events``' edits moved a customer between
+    (an edit records parent ids; history shows names, current ones, merged-away parents included)."""
+    ids = {
+        v for e in events if e.action == "edit"
+        for v in ((e.before or {}).get("parent_id"), (e.after or {}).get("parent_id"))
+        if isinstance(v, int) and not isinstance(v, bool)
+    }
+    found = customers.get_many(session, team_id=team_id, ids=ids, include_merged=True)
+    return hierarchy.fully_qualified_names(session, list(found.values())) if found else {}

@@ -13,8 +13,6 @@ from bot.blocks.customer_list import (
     ListQuery,
     customer_list,
     list_text,
-    load_page,
-    load_rows,
     no_match,
     no_match_text,
     pick_one,
@@ -22,7 +20,7 @@ from bot.blocks.customer_list import (
 )
 from bot.blocks.ids import Action
 from db.models import FIELD_MAX_LENGTHS, AuditEvent, Customer
-from handlers import transactions
+from handlers import profile, transactions
 from tests import factories as f
 from tests.slack_fake import check_message
 
@@ -119,8 +117,8 @@ def test_list_page_of_long_deep_names_stays_within_slack_limits(session):
         f.customer(session, long_name(f"leaf{i:02d}"), parent=parent, email=every_field_at_max("x")["email"],
                    phone=fill(30))
     query = ListQuery(text=fill(500, "leaf"), offset=0, include_inactive=True)
-    page = ListQuery(text="leaf", offset=0, include_inactive=True)
-    rows, has_more = load_page(session, team_id=f.TEAM, query=page)
+    page = profile.row_page(session, team_id=f.TEAM, text="leaf", include_inactive=True)
+    rows, has_more = page.rows, page.has_more
     assert len(rows) == 10 and has_more
 
     blocks = customer_list(rows, query=query, has_more=has_more, currency="USD")
@@ -135,7 +133,8 @@ def test_list_page_in_the_middle_has_previous_and_next(session):
     for i in range(25):
         f.customer(session, f"C{i:02d}")
     query = ListQuery(offset=10)
-    rows, has_more = load_page(session, team_id=f.TEAM, query=query)
+    page = profile.row_page(session, team_id=f.TEAM, offset=10)
+    rows, has_more = page.rows, page.has_more
 
     blocks = customer_list(rows, query=query, has_more=has_more)
 
@@ -156,7 +155,8 @@ def test_empty_page_offers_the_first_page(session):
 def test_pick_one_among_ten_long_names_stays_within_slack_limits(session):
     found = [f.customer(session, long_name(f"dup{i}"), email=every_field_at_max("x")["email"]) for i in range(10)]
 
-    blocks = pick_one(load_rows(session, found), text=fill(4000), intent=Action.EDIT, currency="USD")
+    blocks = pick_one(profile.rows(session, team_id=f.TEAM, found=found), text=fill(4000), intent=Action.EDIT,
+                      currency="USD")
 
     check_message(pick_text(fill(4000), 10), blocks)
 

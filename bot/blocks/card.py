@@ -1,25 +1,24 @@
 """The customer profile card: everything about one customer in one message, with its action buttons.
 
-``customer_card(session, customer)`` gathers the data (read-only queries) and renders it. The card
-stays within Slack's limits whatever the data: at most ``MAX_CARD_BLOCKS`` blocks (room is left for
-a caller's own lines), long texts cut with "…", long lists summarised with "…and N more".
+``render_card(profile)`` renders a ``handlers.profile.CustomerProfile`` (read by the handler, bounded
+lists with their full counts). The card stays within Slack's limits whatever the data: at most
+``MAX_CARD_BLOCKS`` blocks (room is left for a caller's own lines), long texts cut with "…", long lists
+summarised with "…and N more".
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import case, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.blocks.ids import Action
-from db.models import AuditEvent, Customer, Invoice, Project, ProjectStatus, RecurringTemplate
-from handlers import audit, customers, hierarchy
+from db.models import AuditEvent, Customer, ProjectStatus
+from handlers import profile as profiles
 from handlers.messages import money, t
+from handlers.profile import CustomerProfile
 
 Block = dict[str, Any]
 
@@ -28,11 +27,7 @@ SECTION_TEXT_MAX = 3000
 FIELD_TEXT_MAX = 2000
 HEADER_MAX = 150
 BUTTON_TEXT_MAX = 75
-SHOWN_SUB_CUSTOMERS = 15
-SHOWN_INVOICES = 5
-SHOWN_PROJECTS = 5
-SHOWN_TEMPLATES = 5
-SHOWN_HISTORY = 5
+OPTION_TEXT_MAX = 75
 NAME_IN_LIST_MAX = 120
 VALUE_IN_HISTORY_MAX = 40
 CHANGES_IN_HISTORY = 3
@@ -114,124 +109,17 @@ def button(label: str, action: Action | str, value: str, *, style: str | None = 
     return element
 
 
-# ------------------------------------------------------------------------------ the data
-
-
-@dataclass(frozen=True)
-class Profile:
-    """What the card shows about one customer, read in one go."""
-
-    customer: Customer
-    parent_name: str | None  # fully qualified name of the parent ("Top:Child"), None at the top
-    sub_customers: list[tuple[int, Customer]]  # (depth below the customer, sub-customer), tree order
-    balance: Decimal
-    balance_with_subs: Decimal
-    can_take_child: bool
-    open_invoices: list[Invoice] = field(default_factory=list)
-    open_invoice_count: int = 0
-    open_total: Decimal = Decimal("0.00")
-    projects: list[Project] = field(default_factory=list)
-    open_project_count: int = 0
-    closed_project_count: int = 0
-    templates: list[RecurringTemplate] = field(default_factory=list)
-    template_count: int = 0
-    history: list[AuditEvent] = field(default_factory=list)
-    names: dict[int, str] = field(default_factory=dict)  # customer id -> name, for history lines
-
-
-def load_profile(session: Session, customer: Customer) -> Profile:
-    """Read everything the card shows about ``customer`` (its own workspace only)."""
-    assert customer.id is not None
-    team, cid = customer.team_id, customer.id
-    chain = hierarchy.ancestors(session, customer)
-    subs = [c for c in hierarchy.descendants(session, customer) if c.merged_into_id is None]
-    invoices, invoice_count, open_total = _open_invoices(session, team, cid)
-    projects, open_count, closed_count = _projects(session, team, cid)
-    templates, template_count = _templates(session, team, cid)
-    history = audit.history(session, team, cid, limit=SHOWN_HISTORY)
-    return Profile(
-        customer=customer,
-        parent_name=hierarchy.SEPARATOR.join(a.display_name for a in chain) or None,
-        sub_customers=_tree(cid, subs),
-        balance=customers.balance(session, team_id=team, customer_id=cid),
-        balance_with_subs=customers.balance_with_sub_customers(session, team_id=team, customer_id=cid),
-        can_take_child=customer.active and len(chain) < hierarchy.MAX_LEVEL,
-        open_invoices=invoices, open_invoice_count=invoice_count, open_total=open_total,
-        projects=projects, open_project_count=open_count, closed_project_count=closed_count,
-        templates=templates, template_count=template_count,
-        history=history, names=_names_in_history(session, team, history),
-    )
-
-
-def _tree(root_id: int, subs: Sequence[Customer]) -> list[tuple[int, Customer]]:
-    by_parent: dict[int | None, list[Customer]] = defaultdict(list)
-    for c in subs:
-        by_parent[c.parent_id].append(c)
-    ordered: list[tuple[int, Customer]] = []
-    stack: list[tuple[int, Customer]] = [(1, c) for c in reversed(by_parent[root_id])]
-    while stack:
-        depth, node = stack.pop()
-        ordered.append((depth, node))
-        stack.extend((depth + 1, c) for c in reversed(by_parent[node.id]))
-    return ordered
-
-
-def _open_invoices(session: Session, team: str, cid: int) -> tuple[list[Invoice], int, Decimal]:
-    is_open = (Invoice.team_id == team, Invoice.customer_id == cid, col(Invoice.amount) > col(Invoice.amount_paid))
-    shown = list(session.exec(
-        select(Invoice).where(*is_open).order_by(col(Invoice.date), col(Invoice.id)).limit(SHOWN_INVOICES)
-    ))
-    count, total = session.exec(
-        select(func.count(), func.coalesce(func.sum(col(Invoice.amount) - col(Invoice.amount_paid)), 0))
-        .where(*is_open)
-    ).one()
-    return shown, int(count), Decimal(total).quantize(Decimal("0.01"))
-
-
-def _projects(session: Session, team: str, cid: int) -> tuple[list[Project], int, int]:
-    mine = (Project.team_id == team, Project.customer_id == cid)
-    open_first = case((col(Project.status) == ProjectStatus.OPEN.value, 0), else_=1)
-    shown = list(session.exec(
-        select(Project).where(*mine).order_by(open_first, col(Project.name), col(Project.id)).limit(SHOWN_PROJECTS)
-    ))
-    counts = dict(session.exec(select(Project.status, func.count()).where(*mine).group_by(Project.status)).all())
-    return shown, int(counts.get(ProjectStatus.OPEN, 0)), int(counts.get(ProjectStatus.CLOSED, 0))
-
-
-def _templates(session: Session, team: str, cid: int) -> tuple[list[RecurringTemplate], int]:
-    mine = (RecurringTemplate.team_id == team, RecurringTemplate.customer_id == cid)
-    shown = list(session.exec(
-        select(RecurringTemplate).where(*mine)
-        .order_by(col(RecurringTemplate.next_date), col(RecurringTemplate.id)).limit(SHOWN_TEMPLATES)
-    ))
-    count = session.exec(select(func.count()).select_from(RecurringTemplate).where(*mine)).one()
-    return shown, int(count)
-
-
-def _names_in_history(session: Session, team: str, events: Sequence[AuditEvent]) -> dict[int, str]:
-    """Names of the parents an edit moved the customer between (history shows names, not ids)."""
-    ids = {
-        v for e in events if e.action == "edit" for v in (e.before.get("parent_id"), e.after.get("parent_id"))
-        if isinstance(v, int)
-    }
-    if not ids:
-        return {}
-    found = list(session.exec(select(Customer).where(Customer.team_id == team, col(Customer.id).in_(ids))))
-    return hierarchy.fully_qualified_names(session, found)
-
-
 # ------------------------------------------------------------------------------ the card
 
 
 def customer_card(session: Session, customer: Customer, *, lang: str = "en", currency: str = "") -> list[Block]:
-    """The profile card blocks of ``customer`` (read with ``session``; a read-only session is enough).
-
-    Shows: display and full name, company, contacts, addresses, parent chain and sub-customers,
-    billing mode, balances (own and with sub-customers), open invoices, projects, recurring
-    templates, status, recent history, and the action buttons (ids from ``bot.blocks.ids.Action``,
-    each button's value the customer id).
+    """The profile card blocks of ``customer``, its profile read through ``handlers.profile`` (a read-only
+    session is enough). For callers holding a session and a customer; a listener that reads the profile
+    itself renders it with ``render_card``.
     """
-    return render_card(load_profile(session, customer), lang=lang, currency=currency)
+    assert customer.id is not None
+    found = profiles.profile(session, team_id=customer.team_id, customer_id=customer.id)
+    return render_card(found, lang=lang, currency=currency)
 
 
 def card_text(customer: Customer, lang: str = "en") -> str:
@@ -240,32 +128,32 @@ def card_text(customer: Customer, lang: str = "en") -> str:
     return t("slack.browse.card_text", lang, name=safe(name, 2000))
 
 
-def render_card(profile: Profile, *, lang: str = "en", currency: str = "") -> list[Block]:
-    """The card's blocks from already-read ``profile`` data."""
-    c = profile.customer
+def render_card(found: CustomerProfile, *, lang: str = "en", currency: str = "") -> list[Block]:
+    """The card's blocks from a profile read by ``handlers.profile.profile``."""
+    c = found.customer
     blocks: list[Block | None] = [
         {"type": "header", "text": {"type": "plain_text", "emoji": False,
                                     "text": with_inactive(c.display_name, c.active, lang, HEADER_MAX)}},
-        _status_line(profile, lang),
+        _status_line(found, lang),
         fields_section(_contact_fields(c, lang)) or section(t("slack.browse.card.no_contact", lang)),
         fields_section(_address_fields(c, lang)),
-        fields_section(_money_fields(profile, lang, currency)),
-        _hierarchy_section(profile, lang),
-        _invoices_section(profile, lang, currency),
-        _projects_section(profile, lang),
-        _templates_section(profile, lang, currency),
-        _history_section(profile, lang, currency),
+        fields_section(_money_fields(found, lang, currency)),
+        _hierarchy_section(found, lang),
+        _invoices_section(found, lang, currency),
+        _projects_section(found, lang),
+        _templates_section(found, lang, currency),
+        _history_section(found, lang, currency),
         {"type": "divider"},
-        _actions(profile, lang),
+        _actions(found, lang),
     ]
     return [b for b in blocks if b is not None][:MAX_CARD_BLOCKS]
 
 
-def _status_line(profile: Profile, lang: str) -> Block:
-    c = profile.customer
+def _status_line(found: CustomerProfile, lang: str) -> Block:
+    c = found.customer
     parts = [t("slack.browse.card.status_active" if c.active else "slack.browse.card.status_inactive", lang)]
-    if profile.parent_name:
-        parts.append(t("slack.browse.card.sub_customer_of", lang, parent=safe(profile.parent_name, 2000)))
+    if found.parent_name:
+        parts.append(t("slack.browse.card.sub_customer_of", lang, parent=safe(found.parent_name, 2000)))
         mode = t("field.bill_with_parent" if c.bill_with_parent else "slack.browse.card.bill_this_customer", lang)
         parts.append(t("slack.browse.card.billing", lang, mode=mode))
     else:
@@ -301,86 +189,97 @@ def _address_fields(c: Customer, lang: str) -> list[tuple[str, str]]:
     return [(label, value) for label, value in pairs if value]
 
 
-def _money_fields(profile: Profile, lang: str, currency: str) -> list[tuple[str, str]]:
-    c = profile.customer
-    pairs = [(t("slack.browse.card.balance", lang), money(profile.balance, currency))]
-    if profile.sub_customers:
-        pairs.append((t("slack.browse.card.balance_with_subs", lang), money(profile.balance_with_subs, currency)))
+def _money_fields(found: CustomerProfile, lang: str, currency: str) -> list[tuple[str, str]]:
+    c = found.customer
+    pairs = [(t("slack.browse.card.balance", lang), money(found.balance, currency))]
+    if found.sub_customer_count:
+        pairs.append((t("slack.browse.card.balance_with_subs", lang),
+                      money(found.balance_with_sub_customers, currency)))
     for name in ("terms", "payment_method"):
         if getattr(c, name):
             pairs.append((t(f"field.{name}", lang), getattr(c, name)))
     return pairs
 
 
-def _hierarchy_section(profile: Profile, lang: str) -> Block | None:
-    if not profile.sub_customers:
+def _hierarchy_section(found: CustomerProfile, lang: str) -> Block | None:
+    if not found.sub_customer_count:
         return None
     lines = [
         "    " * (depth - 1) + ("• " if depth == 1 else "◦ ")
         + safe(with_inactive(sub.display_name, sub.active, lang, NAME_IN_LIST_MAX), 4 * NAME_IN_LIST_MAX)
-        for depth, sub in profile.sub_customers[:SHOWN_SUB_CUSTOMERS]
+        for depth, sub in found.sub_customers
     ]
-    title = t("slack.browse.card.sub_customers", lang, count=len(profile.sub_customers))
-    return section(bounded_lines(title, lines, total=len(profile.sub_customers), lang=lang))
+    title = t("slack.browse.card.sub_customers", lang, count=found.sub_customer_count)
+    return section(bounded_lines(title, lines, total=found.sub_customer_count, lang=lang))
 
 
-def _invoices_section(profile: Profile, lang: str, currency: str) -> Block | None:
-    if not profile.open_invoice_count:
+def _invoices_section(found: CustomerProfile, lang: str, currency: str) -> Block | None:
+    invoices = found.invoices
+    if not invoices.count:
         return None
     lines = []
-    for inv in profile.open_invoices:
+    for inv in invoices.shown:
         params = {"number": safe(inv.number, 100), "date": inv.date.isoformat(),
                   "open": money(inv.amount - inv.amount_paid, currency)}
         if inv.due_date:
             lines.append(t("slack.browse.card.invoice_line", lang, due=inv.due_date.isoformat(), **params))
         else:
             lines.append(t("slack.browse.card.invoice_line_no_due", lang, **params))
-    title = t("slack.browse.card.open_invoices", lang, count=profile.open_invoice_count,
-              total=money(profile.open_total, currency))
-    return section(bounded_lines(title, lines, total=profile.open_invoice_count, lang=lang))
+    title = t("slack.browse.card.open_invoices", lang, count=invoices.count, total=money(invoices.total, currency))
+    return section(bounded_lines(title, lines, total=invoices.count, lang=lang))
 
 
-def _projects_section(profile: Profile, lang: str) -> Block | None:
-    total = profile.open_project_count + profile.closed_project_count
-    if not total:
+def _projects_section(found: CustomerProfile, lang: str) -> Block | None:
+    """The projects, with a menu closing one of the open ones listed (``Action.CLOSE_PROJECT``)."""
+    projects = found.projects
+    if not projects.total:
         return None
     lines = [
         t("slack.browse.card.project_open" if p.status == ProjectStatus.OPEN else "slack.browse.card.project_closed",
           lang, name=safe(p.name, NAME_IN_LIST_MAX))
-        for p in profile.projects
+        for p in projects.shown
     ]
-    title = t("slack.browse.card.projects", lang, open=profile.open_project_count,
-              closed=profile.closed_project_count)
-    return section(bounded_lines(title, lines, total=total, lang=lang))
+    title = t("slack.browse.card.projects", lang, open=projects.open, closed=projects.closed)
+    block = section(bounded_lines(title, lines, total=projects.total, lang=lang))
+    closable = [(p.id, p.name) for p in projects.shown if p.status == ProjectStatus.OPEN and p.id is not None]
+    if closable:
+        # Imported here: modal_kit builds on this module's text helpers (a module-level import is a cycle).
+        from bot.blocks.modal_kit import close_project_menu
+
+        block["accessory"] = close_project_menu(closable, lang)
+    return block
 
 
-def _templates_section(profile: Profile, lang: str, currency: str) -> Block | None:
-    if not profile.template_count:
+def _templates_section(found: CustomerProfile, lang: str, currency: str) -> Block | None:
+    templates = found.templates
+    if not templates.count:
         return None
     lines = [
         t("slack.browse.card.template_line", lang, name=safe(tp.name, NAME_IN_LIST_MAX),
           interval=t(f"slack.browse.card.interval.{tp.interval}", lang), date=tp.next_date.isoformat(),
           amount=money(tp.amount, currency))
-        for tp in profile.templates
+        for tp in templates.shown
     ]
-    title = t("slack.browse.card.templates", lang, count=profile.template_count)
-    return section(bounded_lines(title, lines, total=profile.template_count, lang=lang))
+    title = t("slack.browse.card.templates", lang, count=templates.count)
+    return section(bounded_lines(title, lines, total=templates.count, lang=lang))
 
 
-def _history_section(profile: Profile, lang: str, currency: str) -> Block | None:
-    if not profile.history:
+def _history_section(found: CustomerProfile, lang: str, currency: str) -> Block | None:
+    if not found.history:
         return None
-    lines = [history_line(e, lang, names=profile.names, currency=currency) for e in profile.history]
+    lines = [history_line(e, lang, names=found.names, currency=currency) for e in found.history]
     # The full history sits behind the History button: show what fits, without a count.
     return section(bounded_lines(t("slack.browse.card.history", lang), lines, total=len(lines), lang=lang))
 
 
-def _actions(profile: Profile, lang: str) -> Block:
-    c = profile.customer
+def _actions(found: CustomerProfile, lang: str) -> Block:
+    """The buttons (value: the customer id), then the "more" menu with the rarer ones."""
+    c = found.customer
     cid = str(c.id)
     elements = [button(t("slack.browse.button.edit", lang), Action.EDIT, cid, style="primary")]
+    more: list[tuple[str, Action]] = []
     if c.active:
-        if profile.can_take_child:
+        if found.can_take_child:
             elements.append(button(t("slack.browse.button.add_sub", lang), Action.ADD_SUB, cid))
         elements += [
             button(t("slack.browse.button.new_invoice", lang), Action.NEW_INVOICE, cid),
@@ -388,13 +287,46 @@ def _actions(profile: Profile, lang: str) -> Block:
             button(t("slack.browse.button.new_project", lang), Action.NEW_PROJECT, cid),
             button(t("slack.browse.button.make_inactive", lang), Action.DEACTIVATE, cid, style="danger"),
         ]
+        more.append(("lc.button.new_template", Action.NEW_TEMPLATE))
     else:
         elements.append(button(t("slack.browse.button.reactivate", lang), Action.REACTIVATE, cid))
     elements += [
         button(t("slack.browse.button.merge", lang), Action.MERGE, cid),
         button(t("slack.browse.button.history", lang), Action.HISTORY, cid),
     ]
+    more.append(("lc.button.transactions", Action.TRANSACTIONS))
+    elements.append(more_menu(c.id, more, lang))
     return {"type": "actions", "elements": elements}
+
+
+# ------------------------------------------------------------------------------ the "more" menu
+
+
+def choice(action: Action, customer_id: int | None) -> str:
+    """The value of a "more" menu option or a pick button: ``"<action>|<customer id>"``."""
+    return f"{action}|{customer_id}"
+
+
+def parse_choice(value: str | None) -> tuple[str, int] | None:
+    """``"<action>|<customer id>"`` (menu options, pick buttons) → ``(action, id)``; None if malformed."""
+    action, sep, raw_id = (value or "").partition("|")
+    if not sep or not raw_id.isdigit():
+        return None
+    return action, int(raw_id)
+
+
+def more_menu(customer_id: int | None, options: Sequence[tuple[str, Action]], lang: str) -> Block:
+    """The overflow menu (``Action.OVERFLOW``) of one customer: ``(catalog key, action)`` options (1 to 5),
+    each run by the handler registered for its action (``bot.listeners.browse.register_overflow``)."""
+    return {
+        "type": "overflow",
+        "action_id": str(Action.OVERFLOW),
+        "options": [
+            {"text": {"type": "plain_text", "text": clip(t(key, lang), OPTION_TEXT_MAX)},
+             "value": choice(action, customer_id)}
+            for key, action in options
+        ],
+    }
 
 
 # ------------------------------------------------------------------------------ history words

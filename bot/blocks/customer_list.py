@@ -1,9 +1,9 @@
 """Lists of customers (``/clients find``, "pick one" among several matches) and their parsers.
 
-A list page shows ``PAGE_SIZE`` customers, each as a section (fully qualified name, email, phone,
-balance) and an actions row (Show, Edit, and an overflow menu whose option values are
-``"<action>|<customer id>"``), then Previous / Next / Include inactive buttons whose value is the
-``ListQuery`` as JSON. Everything stays well under Slack's 50 blocks per message.
+A list page shows ``PAGE_SIZE`` customers (rows read by ``handlers.profile``), each as a section (fully
+qualified name, email, phone, balance) and an actions row (Show, Edit, and an overflow menu whose option
+values are ``"<action>|<customer id>"``), then Previous / Next / Include inactive buttons whose value is
+the ``ListQuery`` as JSON. Everything stays well under Slack's 50 blocks per message.
 """
 
 from __future__ import annotations
@@ -11,21 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
 
-from sqlmodel import Session, col, select
-
-from bot.blocks.card import Block, button, clip, safe, section, with_inactive
+from bot.blocks.card import Block, button, choice, clip, more_menu, safe, section, with_inactive
 from bot.blocks.ids import Action
-from db.models import Customer
-from handlers import customers, hierarchy
 from handlers.messages import money, t
 from handlers.normalize import fold
+from handlers.profile import CustomerRow
 
 PAGE_SIZE = 10
 QUERY_TEXT_MAX = 500  # search text kept in a button value (Slack allows 2,000 characters)
 NAME_MAX = 300  # a fully qualified name in a list row
-OPTION_TEXT_MAX = 75
 ALL_FLAGS = frozenset({"--all", "--tout", "-a"})
 
 
@@ -70,64 +65,10 @@ def parse_find_args(args: str) -> ListQuery:
     return ListQuery(text=clip(text, QUERY_TEXT_MAX), include_inactive=bool(flags))
 
 
-def parse_choice(value: str | None) -> tuple[str, int] | None:
-    """``"<action>|<customer id>"`` (overflow options, pick buttons) → ``(action, id)``; None if malformed."""
-    action, sep, raw_id = (value or "").partition("|")
-    if not sep or not raw_id.isdigit():
-        return None
-    return action, int(raw_id)
-
-
-def choice(action: Action, customer_id: int | None) -> str:
-    return f"{action}|{customer_id}"
-
-
-# ------------------------------------------------------------------------------ data
-
-
-@dataclass(frozen=True)
-class ListRow:
-    """One customer as a list shows it."""
-
-    customer: Customer
-    name: str  # fully qualified: "Top:Child"
-    balance: Decimal
-
-
-def load_rows(session: Session, found: Sequence[Customer]) -> list[ListRow]:
-    """Rows for ``found`` customers (their full names and balances, a few queries in all)."""
-    if not found:
-        return []
-    team = found[0].team_id
-    names = hierarchy.fully_qualified_names(session, found)
-    owed = customers.balances(session, team_id=team, customer_ids=[c.id for c in found if c.id is not None])
-    return [
-        ListRow(c, names.get(c.id, c.display_name), owed.get(c.id, customers.ZERO))
-        for c in found if c.id is not None
-    ]
-
-
-def load_page(session: Session, *, team_id: str, query: ListQuery) -> tuple[list[ListRow], bool]:
-    """The page of customers ``query`` designates in the workspace, and whether more follow."""
-    page = customers.search(session, team_id=team_id, text=query.text, include_inactive=query.include_inactive,
-                            limit=PAGE_SIZE, offset=query.offset)
-    return load_rows(session, page.customers), page.has_more
-
-
-def load_candidates(session: Session, *, team_id: str, ids: Sequence[int]) -> list[ListRow]:
-    """Rows for the customers ``ids`` of the workspace (others' ids are ignored), in the given order."""
-    if not ids:
-        return []
-    stmt = select(Customer).where(Customer.team_id == team_id, col(Customer.id).in_(list(ids)),
-                                  col(Customer.merged_into_id).is_(None))
-    by_id = {c.id: c for c in session.exec(stmt)}
-    return load_rows(session, [by_id[i] for i in ids if i in by_id])
-
-
 # ------------------------------------------------------------------------------ rendering
 
 
-def row_text(row: ListRow, lang: str, currency: str) -> str:
+def row_text(row: CustomerRow, lang: str, currency: str) -> str:
     """``*Top:Child* (inactive)`` then email · phone · balance."""
     c = row.customer
     title = "*" + safe(with_inactive(row.name, c.active, lang, NAME_MAX), 3 * NAME_MAX) + "*"
@@ -136,29 +77,20 @@ def row_text(row: ListRow, lang: str, currency: str) -> str:
     return title + "\n" + " · ".join(details)
 
 
-def row_actions(row: ListRow, lang: str) -> Block:
+def row_actions(row: CustomerRow, lang: str) -> Block:
     """Show, Edit and the overflow menu (add sub-customer, make inactive / reactivate, merge, history)."""
     c = row.customer
     cid = str(c.id)
     options: list[tuple[str, Action]] = []
-    level = row.name.count(hierarchy.SEPARATOR)
-    if c.active and level < hierarchy.MAX_LEVEL:
+    if row.can_take_child:
         options.append(("slack.browse.button.add_sub", Action.ADD_SUB))
     options.append(("slack.browse.button.make_inactive", Action.DEACTIVATE) if c.active
                    else ("slack.browse.button.reactivate", Action.REACTIVATE))
     options += [("slack.browse.button.merge", Action.MERGE), ("slack.browse.button.history", Action.HISTORY)]
-    overflow = {
-        "type": "overflow",
-        "action_id": str(Action.OVERFLOW),
-        "options": [
-            {"text": {"type": "plain_text", "text": clip(t(key, lang), OPTION_TEXT_MAX)}, "value": choice(a, c.id)}
-            for key, a in options
-        ],
-    }
     return {"type": "actions", "elements": [
         button(t("slack.browse.button.show", lang), Action.SHOW, cid),
         button(t("slack.browse.button.edit", lang), Action.EDIT, cid),
-        overflow,
+        more_menu(c.id, options, lang),
     ]}
 
 
@@ -169,7 +101,7 @@ def list_text(query: ListQuery, lang: str = "en") -> str:
     return t("slack.browse.list.text_all", lang)
 
 
-def customer_list(rows: Sequence[ListRow], *, query: ListQuery, has_more: bool, lang: str = "en",
+def customer_list(rows: Sequence[CustomerRow], *, query: ListQuery, has_more: bool, lang: str = "en",
                   currency: str = "") -> list[Block]:
     """A page of the customer list, with its paging and "include inactive" buttons."""
     if not rows:
@@ -241,7 +173,7 @@ def no_match_text(text: str, lang: str = "en") -> str:
     return t("slack.browse.no_match", lang, text=safe(text, 5 * QUERY_TEXT_MAX))
 
 
-def pick_one(rows: Sequence[ListRow], *, text: str, intent: Action, lang: str = "en",
+def pick_one(rows: Sequence[CustomerRow], *, text: str, intent: Action, lang: str = "en",
              currency: str = "") -> list[Block]:
     """Several customers match ``text``: one section per candidate with a button (``Action.PICK``,
     value ``"<intent>|<id>"``) that then does what was asked (show or edit)."""

@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.blocks.card import Block, button, clip, history_line, safe, section, when, who
-from bot.blocks.customer_list import ListRow, row_actions, row_text
+from bot.blocks.customer_list import row_actions, row_text
 from bot.blocks.ids import Action
 from bot.blocks.modal_kit import context, load_meta, plain
 from handlers.activity import Change, Counts
 from handlers.messages import t
+from handlers.profile import CustomerRow
 
 PAGE_SIZE = 10
 TEXT_MAX = 200
@@ -62,7 +63,7 @@ def state_of(view: Mapping[str, Any] | None) -> HomeState:
 @dataclass(frozen=True)
 class HomeData:
     counts: Counts
-    rows: Sequence[ListRow]
+    rows: Sequence[CustomerRow]
     has_more: bool
     recent: Sequence[Change]
 

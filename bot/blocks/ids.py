@@ -48,6 +48,10 @@ class Action(StrEnum):
     TRANSACTIONS = "customer.transactions"  # value: customer id
     SETTINGS_OPEN = "settings.open"
     HOME_PAGE_BACK = "home.page_back"  # the Home list's "Previous" (Next is HOME_PAGE; ids are unique per block)
+    # --- import in Slack (bot/listeners/importing): the offer's "Import" button (download, mapping modal) and
+    # the "Restart" button of an interrupted import; value: import job id (re-checked with the tenant)
+    IMPORT_OPEN = "import.open"
+    IMPORT_RESTART = "import.restart"
 
 
 class Suggest(StrEnum):
@@ -75,6 +79,7 @@ class Callback(StrEnum):
     IMPORT_FILE = "import_file"
     IMPORT_MAPPING = "import_mapping"
     IMPORT_PREVIEW = "import_preview"
+    IMPORT_NOTICE = "import_notice"  # import: a modal that only says something (reading, importing, refused)
     # --- customer form: pushed when an edit renames a customer to another active customer's name
     MERGE_OFFER = "customer_form.merge_offer"
 

@@ -23,16 +23,14 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.blocks.card import Block, card_text, customer_card
+from bot.blocks.card import Block, card_text, parse_choice, render_card
 from bot.blocks.customer_list import (
+    PAGE_SIZE,
     ListQuery,
     customer_list,
     list_text,
-    load_candidates,
-    load_page,
     no_match,
     no_match_text,
-    parse_choice,
     parse_find_args,
     parse_query,
     pick_one,
@@ -41,11 +39,12 @@ from bot.blocks.customer_list import (
 from bot.blocks.ids import Action
 from bot.config import Settings
 from bot.context import db_of, settings_of
+from bot.listeners.customer_form import open_customer_form
 from bot.listeners.router import CommandRequest, subcommand
 from bot.replies import tell_user
 from db.models import Customer
 from db.session import SessionFactory
-from handlers import customers, hierarchy
+from handlers import customers, hierarchy, profile
 from handlers import settings as workspace_settings
 from handlers.errors import Ambiguous, ClientDeskError, NotFound
 from handlers.messages import t
@@ -121,6 +120,25 @@ def register_overflow(action: Action, fn: ButtonHandler) -> None:
     _HANDLERS[str(action)] = fn
 
 
+CustomerAction = Callable[[WebClient, BoltContext, dict[str, Any], int], None]
+
+
+def register_customer_action(app: App, action_id: Action, fn: CustomerAction) -> None:
+    """Make ``fn(client, context, body, customer_id)`` what ``action_id`` does, both as a button (value: the
+    customer id; ``fn`` re-checks it through handlers) and as an overflow option (``register_overflow``)."""
+
+    def on_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                  context: BoltContext) -> None:
+        ack()
+        value = str(action.get("value") or "")
+        if value.isdigit():
+            fn(client, context, body, int(value))
+
+    app.action(str(action_id))(on_button)
+    register_overflow(action_id,
+                      lambda request: fn(request.client, request.context, request.body, request.customer_id))
+
+
 def dispatch(value: str | None, *, body: dict[str, Any], client: WebClient, respond: Respond,
              context: BoltContext, replace: bool = False) -> None:
     """Run the registered behaviour for ``"<action>|<customer id>"`` (after checking the id)."""
@@ -167,36 +185,26 @@ def currency_of(session: Session, tenant: str, settings: Settings) -> str:
 # ------------------------------------------------------------------------------ the customer form
 
 
-def open_form(client: WebClient, trigger_id: str, *, db: SessionFactory, tenant: str, lang: str = "en",
-              **prefill: Any) -> None:
-    """Open the customer form (owned by ``bot.listeners.customer_form``)."""
-    from bot.listeners.customer_form import open_customer_form
-
-    open_customer_form(client, trigger_id, db=db, tenant=tenant, lang=lang, **prefill)
-
-
 def show_card(request: ButtonRequest) -> None:
     """The customer's profile card, under the clicked message (or in its place for a pick)."""
     with request.db(read_only=True) as session:
-        customer = customers.get(session, team_id=request.tenant, customer_id=request.customer_id)
+        found = profile.profile(session, team_id=request.tenant, customer_id=request.customer_id)
         currency = currency_of(session, request.tenant, request.settings)
-        blocks = customer_card(session, customer, lang=request.lang, currency=currency)
-        text = card_text(customer, request.lang)
-    request.answer(text, blocks)
+    request.answer(card_text(found.customer, request.lang), render_card(found, lang=request.lang, currency=currency))
 
 
 def edit_form(request: ButtonRequest) -> None:
     """The customer form, prefilled with the customer."""
-    open_form(request.client, request.trigger_id, db=request.db, tenant=request.tenant, lang=request.lang,
-              channel_id=request.channel_id, customer_id=request.customer_id)
+    open_customer_form(request.client, request.trigger_id, db=request.db, tenant=request.tenant, lang=request.lang,
+                       channel_id=request.channel_id, customer_id=request.customer_id)
 
 
 def add_sub_form(request: ButtonRequest) -> None:
     """The customer form for a new sub-customer of this one (refused here if it can't take one)."""
     with request.db(read_only=True) as session:
         hierarchy.check_parent(session, request.tenant, None, request.customer_id)
-    open_form(request.client, request.trigger_id, db=request.db, tenant=request.tenant, lang=request.lang,
-              channel_id=request.channel_id, parent_id=request.customer_id)
+    open_customer_form(request.client, request.trigger_id, db=request.db, tenant=request.tenant, lang=request.lang,
+                       channel_id=request.channel_id, parent_id=request.customer_id)
 
 
 register_overflow(Action.SHOW, show_card)
@@ -210,8 +218,8 @@ register_overflow(Action.ADD_SUB, add_sub_form)
 @subcommand("add", "ajouter", "nouveau", "nouvelle", usage="slack.usage.add")
 def add(request: CommandRequest) -> None:
     """``/clients add [name]``: the customer form, display name prefilled."""
-    open_form(request.client, request.trigger_id, db=request.db, tenant=request.tenant, lang=request.lang,
-              channel_id=request.channel_id, display_name=request.args[:NAME_PREFILL_MAX])
+    open_customer_form(request.client, request.trigger_id, db=request.db, tenant=request.tenant, lang=request.lang,
+                       channel_id=request.channel_id, display_name=request.args[:NAME_PREFILL_MAX])
 
 
 @subcommand("find", "search", "chercher", "rechercher", "trouver", usage="slack.usage.find")
@@ -238,10 +246,11 @@ def list_message(db: SessionFactory, tenant: str, query: ListQuery, settings: Se
                  lang: str = "en") -> tuple[str, list[Block]]:
     """A page of the customer list as (notification text, blocks)."""
     with db(read_only=True) as session:
-        rows, has_more = load_page(session, team_id=tenant, query=query)
+        page = profile.row_page(session, team_id=tenant, text=query.text, include_inactive=query.include_inactive,
+                                limit=PAGE_SIZE, offset=query.offset)
         currency = currency_of(session, tenant, settings)
-        blocks = customer_list(rows, query=query, has_more=has_more, lang=lang, currency=currency)
-    return list_text(query, lang), blocks
+    return list_text(query, lang), customer_list(page.rows, query=query, has_more=page.has_more, lang=lang,
+                                                 currency=currency)
 
 
 def _resolve_then(request: CommandRequest, intent: Action, word: str) -> None:
@@ -257,19 +266,19 @@ def _resolve_then(request: CommandRequest, intent: Action, word: str) -> None:
         except NotFound:
             reply = no_match_text(text, request.lang), no_match(text, lang=request.lang)
         except Ambiguous as error:
-            rows = load_candidates(session, team_id=request.tenant, ids=list(error.params.get("candidates", [])))
+            rows = profile.rows_of(session, team_id=request.tenant, ids=list(error.params.get("candidates", [])))
             reply = pick_text(text, len(rows), request.lang), pick_one(
                 rows, text=text, intent=intent, lang=request.lang, currency=currency)
         else:
             customer_id = customer.id
-            if intent == Action.SHOW:
-                reply = card_text(customer, request.lang), customer_card(
-                    session, customer, lang=request.lang, currency=currency)
+            if intent == Action.SHOW and customer_id is not None:
+                found = profile.profile(session, team_id=request.tenant, customer_id=customer_id)
+                reply = card_text(customer, request.lang), render_card(found, lang=request.lang, currency=currency)
     if reply is not None:
         request.reply(*reply)
         return
-    open_form(request.client, request.trigger_id, db=request.db, tenant=request.tenant, lang=request.lang,
-              channel_id=request.channel_id, customer_id=customer_id)
+    open_customer_form(request.client, request.trigger_id, db=request.db, tenant=request.tenant, lang=request.lang,
+                       channel_id=request.channel_id, customer_id=customer_id)
 
 
 def resolve(session: Session, *, team_id: str, text: str) -> Customer:
@@ -337,8 +346,8 @@ def on_add_named(ack: Ack, body: dict[str, Any], action: dict[str, Any], client:
                  context: BoltContext) -> None:
     """"Add <name>" after nothing matched: the customer form with that name."""
     ack()
-    open_form(client, body.get("trigger_id", ""), db=db_of(context), tenant=context["tenant"],
-              channel_id=channel_of(body), display_name=str(action.get("value") or "")[:NAME_PREFILL_MAX])
+    open_customer_form(client, body.get("trigger_id", ""), db=db_of(context), tenant=context["tenant"],
+                       channel_id=channel_of(body), display_name=str(action.get("value") or "")[:NAME_PREFILL_MAX])
 
 
 def register(app: App) -> None:

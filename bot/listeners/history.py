@@ -7,15 +7,13 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from sqlmodel import col, select
 
-from bot.blocks.history import PAGE_SIZE, history_blocks, history_text, parent_ids, parse_page
+from bot.blocks.history import PAGE_SIZE, history_blocks, history_text, parse_page
 from bot.blocks.ids import Action
 from bot.context import db_of
-from bot.listeners.browse import ButtonRequest, register_overflow
+from bot.listeners.browse import register_customer_action
 from bot.listeners.guard import Blocks, channel_of, lang_of, notify, resolve_named, user_of
 from bot.listeners.router import CommandRequest, subcommand
-from db.models import Customer
 from db.session import SessionFactory
 from handlers import activity, customers, hierarchy
 from handlers.errors import ClientDeskError
@@ -28,16 +26,8 @@ def history_message(db: SessionFactory, tenant: str, customer_id: int, *, offset
         customer = customers.get(session, team_id=tenant, customer_id=customer_id)
         page = activity.history_page(session, team_id=tenant, customer_id=customer_id, offset=offset,
                                      limit=PAGE_SIZE)
-        names = _names(session, tenant, parent_ids(page.events))
         name = hierarchy.fully_qualified_name(session, customer)
-    return history_text(name, lang), history_blocks(customer_id, name, page, names=names, lang=lang)
-
-
-def _names(session: Any, tenant: str, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    found = list(session.exec(select(Customer).where(Customer.team_id == tenant, col(Customer.id).in_(ids))))
-    return hierarchy.fully_qualified_names(session, found)
+    return history_text(name, lang), history_blocks(customer_id, name, page, names=page.names, lang=lang)
 
 
 @subcommand("history", "historique", usage="lc.usage.history")
@@ -50,17 +40,8 @@ def history_command(request: CommandRequest) -> None:
     request.reply(text, blocks)
 
 
-def on_history_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                      context: BoltContext) -> None:
-    """"History" on a card or a list row (value: customer id)."""
-    ack()
-    value = str(action.get("value") or "")
-    if value.isdigit():
-        show_history(client, context, body, int(value))
-
-
 def show_history(client: WebClient, context: BoltContext, body: dict[str, Any], customer_id: int) -> None:
-    """The first page of ``customer_id``'s history, to the person who asked."""
+    """"History" on a card or a list row: the first page of ``customer_id``'s history, to the person who asked."""
     lang = lang_of()
     try:
         text, blocks = history_message(db_of(context), context["tenant"], customer_id, lang=lang)
@@ -85,12 +66,7 @@ def on_history_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], resp
     respond(text=text, blocks=blocks, replace_original=True)
 
 
-def _history_from_menu(request: ButtonRequest) -> None:
-    show_history(request.client, request.context, request.body, request.customer_id)
-
-
 def register(app: App) -> None:
-    register_overflow(Action.HISTORY, _history_from_menu)
-    app.action(Action.HISTORY)(on_history_button)
+    register_customer_action(app, Action.HISTORY, show_history)
     app.action(Action.HISTORY_PAGE)(on_history_page)
     app.action(Action.HISTORY_PAGE_BACK)(on_history_page)

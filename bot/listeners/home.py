@@ -13,14 +13,13 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks.customer_list import load_rows
 from bot.blocks.home import PAGE_SIZE, HomeData, HomeState, home_view, parse_state, state_of
 from bot.blocks.ids import Action
 from bot.context import db_of, settings_of
 from bot.listeners.guard import lang_of, user_of
 from bot.listeners.router import CommandRequest, subcommand
 from db.session import SessionFactory
-from handlers import activity, customers, settings
+from handlers import activity, profile, settings
 from handlers.messages import t
 
 log = logging.getLogger(__name__)
@@ -32,11 +31,11 @@ def build_home(db: SessionFactory, tenant: str, state: HomeState, *, lang: str =
     """The Home view for ``state`` (read in one read-only session)."""
     with db(read_only=True) as session:
         config = settings.get(session, team_id=tenant, default_currency=default_currency)
-        page = customers.search(session, team_id=tenant, text=state.text, include_inactive=state.include_inactive,
+        page = profile.row_page(session, team_id=tenant, text=state.text, include_inactive=state.include_inactive,
                                 limit=PAGE_SIZE, offset=state.offset)
         data = HomeData(
             counts=activity.customer_counts(session, team_id=tenant),
-            rows=load_rows(session, page.customers),
+            rows=page.rows,
             has_more=page.has_more,
             recent=activity.recent_changes(session, team_id=tenant, limit=RECENT_CHANGES),
         )

@@ -25,6 +25,7 @@ from bot.blocks.ids import Action, Callback
 from bot.blocks.lifecycle import result_blocks
 from bot.blocks.modal_kit import load_meta, meta_int, notice_view
 from bot.context import db_of, settings_of
+from bot.listeners.browse import ButtonRequest, register_customer_action, register_overflow
 from bot.listeners.guard import channel_of, lang_of, notify, resolve_named, user_of, workspace
 from bot.listeners.home import refresh_home
 from bot.listeners.lifecycle import dialog
@@ -291,26 +292,26 @@ def transactions_command(request: CommandRequest) -> None:
     request.reply(text, blocks)
 
 
-def on_transactions_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                           context: BoltContext) -> None:
-    """"Transactions" (value: customer id)."""
-    ack()
-    value = str(action.get("value") or "")
-    if not value.isdigit():
-        return
+def show_transactions(client: WebClient, context: BoltContext, body: dict[str, Any], customer_id: int) -> None:
+    """"Transactions" (a button or the card's menu): the transactions message, to the person who asked."""
     db, tenant, lang, user_id = db_of(context), context["tenant"], lang_of(), user_of(body)
     try:
         currency = workspace(db, tenant, settings_of(context)).currency
-        text, blocks = ledger_message(db, tenant, int(value), currency=currency, lang=lang)
+        text, blocks = ledger_message(db, tenant, customer_id, currency=currency, lang=lang)
     except ClientDeskError as error:
         text, blocks = error.message(lang), []
     notify(client, user_id=user_id, channel_id=channel_of(body), text=text, blocks=blocks or None)
 
 
+def _template_from_menu(request: ButtonRequest) -> None:
+    open_form(request.client, request.context, request.body, Callback.TEMPLATE_FORM, request.customer_id)
+
+
 def register(app: App) -> None:
+    register_overflow(Action.NEW_TEMPLATE, _template_from_menu)  # the profile card's "more" menu
+    register_customer_action(app, Action.TRANSACTIONS, show_transactions)
     for action in FORMS:
         app.action(action)(on_form_button)
     for callback in SAVERS:
         app.view(callback)(on_form_submit)
     app.action(Action.CLOSE_PROJECT)(on_close_project)
-    app.action(Action.TRANSACTIONS)(on_transactions_button)

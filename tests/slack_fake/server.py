@@ -123,6 +123,21 @@ class _Fault:
 
 
 @dataclass
+class Hold:
+    """A call the fake keeps waiting, unanswered, as a slow Slack would (see :meth:`FakeSlack.hold`)."""
+
+    method: str
+    when: Callable[[dict[str, Any]], bool] | None = None
+    timeout: float = 60.0
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        """Let the held call through (it is then answered as usual)."""
+        self.released.set()
+
+
+@dataclass
 class _Request:
     verb: str
     path: str
@@ -377,6 +392,7 @@ class FakeSlack:
             self._uploads: list[UploadedFile] = []
             self._hooks: set[str] = set()
             self._faults: dict[str, list[_Fault]] = {}
+            self._holds: list[Hold] = []
             self._ts = itertools.count(1)
 
     # ----------------------------------------------------------------------------------- recording
@@ -531,6 +547,24 @@ class FakeSlack:
         with self._lock:
             self._faults.setdefault(method, []).append(_Fault(status, error, retry_after, times))
 
+    def hold(self, method: str, *, when: Callable[[dict[str, Any]], bool] | None = None,
+             timeout: float = 60.0) -> Hold:
+        """Keep the next call to ``method`` whose parameters satisfy ``when`` waiting (at most ``timeout``
+        seconds) before it is answered, as Slack does when it is slow: the app is then frozen inside
+        that call (e.g. mid-import, to kill it there). ``hold.reached`` is set when the call arrives."""
+        held = Hold(method, when, timeout)
+        with self._lock:
+            self._holds.append(held)
+        return held
+
+    def _held(self, method: str, params: dict[str, Any]) -> Hold | None:
+        with self._lock:
+            for held in self._holds:
+                if held.method == method and (held.when is None or held.when(params)):
+                    self._holds.remove(held)
+                    return held
+        return None
+
     # ----------------------------------------------------------------------------------- state access
 
     def messages(self, channel: str) -> list[Json]:
@@ -596,6 +630,9 @@ class FakeSlack:
         except ValueError:  # undecodable JSON/form: answered as invalid_form_data by the API route
             params = {_UNPARSED: body.decode(errors="replace")}
         token = _bearer(headers.get("authorization")) or params.get("token")
+        if (held := self._held(method, params)) is not None:
+            held.reached.set()
+            held.released.wait(held.timeout)
         request = _Request(handler.command, url.path, match, params, body, headers, token)
         with self._lock:
             reply = self._fault(method) or route(self, request)

@@ -1,0 +1,440 @@
+"""Applying a plan: the selected rows written in ONE transaction — all of them or none.
+
+Apply classifies the rows again inside its transaction (the list may have changed since the preview:
+a name taken meanwhile, a customer edited), checks the selection against that, then writes from the
+plan's spill: new customers through SQLAlchemy Core ``executemany`` in batches of 1,000 (no ORM objects,
+no RETURNING: parents are linked afterwards by name key), updates as Core ``executemany`` per set of
+changed fields. Importing the same file twice creates nothing: its rows are then unchanged.
+
+Audit: each update writes one AuditEvent per customer with the changed fields before and after (as an
+edit does: the previous values exist nowhere else). Creations write ONE batch event for the import
+(file, sha256, job, counts): every created row is the file's row as it was, the customers carry
+``created_by``/``created_at``, and a 100,000-row import stays one transaction of 100,000 inserts instead
+of 200,000.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import Session
+
+from db.models import AuditEvent, CustomerFields, RecurringTemplate, utcnow
+from handlers import audit
+from handlers.customers import TEMPLATE_FIELD_GROUPS, customer_keys
+from handlers.errors import Conflict, InvalidInput, Refused
+from handlers.fields import EDITABLE_FIELDS
+from handlers.importing import jobs
+from handlers.importing.plan import (
+    BATCH,
+    CUSTOMER,
+    KEY_NAMES,
+    Classification,
+    Plan,
+    PlannedRow,
+    RowStatus,
+    Staged,
+    _chunks,
+    _existing_values,
+    _lookup,
+    classify,
+    restage,
+    workspace_state,
+)
+
+AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+TEMPLATE = RecurringTemplate.__table__  # type: ignore[attr-defined]
+KEY_SOURCES = ("display_name", "company_name", "email", "phone", "mobile", "other_phone")
+DEFAULTS: dict[str, Any] = {name: CustomerFields.model_fields[name].default for name in EDITABLE_FIELDS}
+_SELECTION_PART = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+MAX_LISTED = 10
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which rows to import: every valid row ("all"), only new customers ("new"), or row numbers."""
+
+    kind: str = "all"
+    rows: frozenset[int] = frozenset()
+    ranges: tuple[tuple[int, int], ...] = ()
+
+    def __str__(self) -> str:
+        if self.kind != "rows":
+            return self.kind
+        parts = [str(n) for n in sorted(self.rows)] + [f"{a}-{b}" for a, b in self.ranges]
+        return ",".join(parts)
+
+    def includes(self, row: PlannedRow) -> bool:
+        if self.kind == "all":
+            return row.status in (RowStatus.NEW, RowStatus.UPDATE)
+        if self.kind == "new":
+            return row.status is RowStatus.NEW
+        return row.number in self.rows or any(a <= row.number <= b for a, b in self.ranges)
+
+
+ALL = Selection("all")
+NEW_ONLY = Selection("new")
+
+
+def parse_selection(text: str) -> Selection:
+    """``"all"``, ``"new"``, or row numbers and ranges: ``"2,5,9-12"``. Raises ``InvalidInput``."""
+    cleaned = (text or "").strip().casefold()
+    if cleaned in ("", "all", "tout", "tous"):
+        return ALL
+    if cleaned in ("new", "nouveaux"):
+        return NEW_ONLY
+    rows: set[int] = set()
+    ranges: list[tuple[int, int]] = []
+    for part in cleaned.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        match = _SELECTION_PART.match(part)
+        if match is None:
+            raise InvalidInput.of("import_bad_selection", "selection", text=text[:100])
+        first, last = int(match.group(1)), match.group(2)
+        if last is None:
+            rows.add(first)
+        elif int(last) < first:
+            raise InvalidInput.of("import_bad_selection", "selection", text=text[:100])
+        else:
+            ranges.append((first, int(last)))
+    if not rows and not ranges:
+        raise InvalidInput.of("import_bad_selection", "selection", text=text[:100])
+    return Selection("rows", frozenset(rows), tuple(ranges))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int       # importable rows left out by the selection
+    rejected: int      # invalid rows and duplicates in the file
+    rows: list[PlannedRow]   # every row as classified when applied (for the report)
+    job_id: int | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "skipped": self.skipped, "rejected": self.rejected}
+
+
+Progress = Callable[[int, int], None]
+
+
+def apply_plan(
+    session: Session,
+    plan: Plan,
+    *,
+    actor: str,
+    selection: Selection = ALL,
+    job_id: int | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Write the selected rows of ``plan`` in one transaction (see the module's docstring).
+
+    ``progress(done, total)`` is called after each batch of rows written. With ``job_id``, the job is
+    claimed first (``Refused`` if it is running elsewhere or done), marked done with the customers,
+    or failed when anything goes wrong. Raises ``Refused`` (``import_rows_not_importable``,
+    ``import_rows_unknown``, ``import_parent_not_selected``, ``import_nothing_selected``), ``Conflict``
+    (``import_changed_meanwhile``), ``InvalidInput`` (``import_file_changed``).
+    """
+    staged = restage(plan)
+    if job_id is not None:
+        jobs.claim(session, team_id=plan.team_id, job_id=job_id, selection=str(selection), rows=len(plan.rows))
+    try:
+        result = _apply(session, plan, staged, actor=actor, selection=selection, progress=progress,
+                        job_id=job_id)
+    except BaseException as error:
+        session.rollback()
+        if job_id is not None and isinstance(error, Exception):
+            jobs.fail(session, team_id=plan.team_id, job_id=job_id, error=error)
+        raise
+    return result
+
+
+def _apply(
+    session: Session, plan: Plan, staged: Staged, *, actor: str, selection: Selection,
+    progress: Progress | None, job_id: int | None,
+) -> ImportResult:
+    team_id = plan.team_id
+    result = _still_valid(session, plan, staged) or classify(
+        session, team_id=team_id, staged=staged, update_by=plan.update_by, for_apply=True)
+    chosen = _chosen(result, selection)
+    _check_parents_selected(result, chosen)
+    conn = session.connection()
+    _more_page_cache(conn)
+    now = utcnow()
+    total = sum(1 for i in chosen if result.rows[i].status in (RowStatus.NEW, RowStatus.UPDATE))
+    done = created = updated = 0
+    index = 0
+    template_changes: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    try:
+        inserter = _Inserter(conn, staged.fields, team_id=team_id, actor=actor, now=now)
+        for batch in staged.raw_batches():
+            inserts: list[tuple[Any, ...]] = []
+            edits: list[PlannedRow] = []
+            for j, (_number, cells, keys) in enumerate(batch):
+                i = index + j
+                if i not in chosen:
+                    continue
+                row = result.rows[i]
+                if row.status is RowStatus.NEW:
+                    inserts.append(inserter.row(cells, keys))
+                elif row.status is RowStatus.UPDATE:
+                    edits.append(row)
+            index += len(batch)
+            if inserts:
+                inserter.insert(conn, inserts)
+                created += len(inserts)
+            if edits:
+                template_changes.extend(_update(conn, team_id, edits, actor, now))
+                updated += len(edits)
+            if inserts or edits:
+                done += len(inserts) + len(edits)
+                if progress is not None:
+                    progress(done, total)
+        _link_parents(conn, team_id, result, chosen, staged, now)
+        _propagate_to_templates(conn, team_id, template_changes)
+    except IntegrityError:
+        # Another writer took one of these names since the rows were classified.
+        raise Conflict.of("import_changed_meanwhile") from None
+    finally:
+        _default_page_cache(conn)
+    counts = {s: 0 for s in RowStatus}
+    for row in result.rows:
+        counts[row.status] += 1
+    importable = counts[RowStatus.NEW] + counts[RowStatus.UPDATE]
+    outcome = ImportResult(
+        created=created, updated=updated, unchanged=counts[RowStatus.UNCHANGED],
+        skipped=importable - created - updated, rejected=counts[RowStatus.INVALID] + counts[RowStatus.DUPLICATE],
+        rows=result.rows, job_id=job_id,
+    )
+    if created or updated:
+        audit.record(session, team_id=team_id, actor=actor, action="import", customer_id=None, after={
+            "file": plan.file_name, "sha256": plan.sha256, "job_id": job_id, "selection": str(selection),
+            **outcome.counts(),
+        })
+    if job_id is not None:
+        jobs.finish(session, job_id=job_id, result=outcome.counts(), rows_done=done)
+    session.commit()
+    return outcome
+
+
+def _still_valid(session: Session, plan: Plan, staged: Staged) -> Classification | None:
+    """The plan's own classification when nothing changed in the workspace since (and, on PostgreSQL,
+    when it updates no customer: updates are classified again under row locks)."""
+    done = plan._classified
+    if done is None or staged is not plan._staged:
+        return None
+    conn = session.connection()
+    if workspace_state(conn, plan.team_id) != done.state:
+        return None
+    if conn.dialect.name != "sqlite" and any(row.customer_id is not None for row in done.rows):
+        return None
+    return done
+
+
+def _more_page_cache(conn: Connection) -> None:
+    """SQLite: a 64 MB page cache while the import writes (with the default 2 MB, every index of a
+    100,000-row insert keeps going back to the file); the default again once written."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size=-65536")
+
+
+def _default_page_cache(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        with contextlib.suppress(SQLAlchemyError):  # never hide the error that ended the import
+            conn.exec_driver_sql("PRAGMA cache_size=-2000")
+
+
+def _chosen(result: Classification, selection: Selection) -> set[int]:
+    """Indexes of the rows to write (unchanged rows selected by number are no-ops)."""
+    chosen = {i for i, row in enumerate(result.rows) if selection.includes(row)}
+    if selection.kind == "rows":
+        present = {row.number for row in result.rows}
+        unknown = sorted(selection.rows - present)
+        if unknown:
+            raise Refused.of("import_rows_unknown", "selection", rows=_listed(unknown))
+        refused = [result.rows[i].number for i in sorted(chosen)
+                   if result.rows[i].status in (RowStatus.INVALID, RowStatus.DUPLICATE)]
+        if refused:
+            raise Refused.of("import_rows_not_importable", "selection", rows=_listed(refused))
+        if not chosen:
+            raise Refused.of("import_nothing_selected", "selection")
+    return chosen
+
+
+def _listed(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:MAX_LISTED])
+    return shown + (" …" if len(numbers) > MAX_LISTED else "")
+
+
+def _check_parents_selected(result: Classification, chosen: set[int]) -> None:
+    missing = []
+    for i in sorted(chosen):
+        link = result.parents.get(i)
+        if link is None or link[0] is None:
+            continue
+        parent_row = result.rows[link[0]]
+        if parent_row.status is RowStatus.NEW and link[0] not in chosen:
+            missing.append((result.rows[i].number, parent_row.number))
+    if missing:
+        raise Refused.of("import_parent_not_selected", "selection", row=missing[0][0], parent_row=missing[0][1],
+                         count=len(missing))
+
+
+class _Inserter:
+    """INSERTs of new customers as one Core ``executemany`` per batch, from the spill's positional rows.
+
+    The statement and each column's bind processing are prepared once (the processors are the column
+    types' own, as SQLAlchemy applies them), and rows go to the driver as tuples: SQLAlchemy's per-row,
+    per-column parameter building costs more than the database's own work for a 45-column insert.
+    """
+
+    def __init__(self, conn: Connection, fields: Sequence[str], *, team_id: str, actor: str, now: datetime) -> None:
+        dialect = conn.dialect
+        constants: dict[str, Any] = {n: v for n, v in DEFAULTS.items() if v is not None and n not in fields}
+        constants.update(team_id=team_id, active=True, version=1, created_at=now, updated_at=now,
+                         created_by=actor, updated_by=actor)
+        self.columns = [*fields, *KEY_NAMES, *constants]
+        # The dialect's own form of each type, as SQLAlchemy binds it (SQLite: datetimes as its text format).
+        processors = {name: CUSTOMER.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                      for name in self.columns}
+        self.constants = tuple(_bound(processors[name], value) for name, value in constants.items())
+        self.fixes = [
+            (i, name, processors[name], DEFAULTS[name]) for i, name in enumerate(fields)
+            if processors[name] is not None or DEFAULTS[name] is not None or name in _TEXT_FORMS
+        ]
+        placeholder = {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
+        quote = dialect.identifier_preparer.quote
+        self.sql = (f"INSERT INTO {quote(CUSTOMER.name)} ({', '.join(quote(c) for c in self.columns)}) "
+                    f"VALUES ({', '.join([placeholder] * len(self.columns))})")
+
+    def row(self, cells: list[Any], keys: list[Any]) -> tuple[Any, ...]:
+        values = list(cells)
+        for i, name, processor, default in self.fixes:
+            value = values[i]
+            if value is None:
+                value = default
+            elif name in _TEXT_FORMS:
+                value = _TEXT_FORMS[name](value)
+            values[i] = _bound(processor, value)
+        return (*values, *keys, *self.constants)
+
+    def insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        conn.exec_driver_sql(self.sql, rows)
+
+
+# The spill holds amounts and dates as text (JSON): their Python values again.
+_TEXT_FORMS: dict[str, Callable[[Any], Any]] = {"opening_balance": Decimal,
+                                                "opening_balance_date": date.fromisoformat}
+
+
+def _bound(processor: Callable[[Any], Any] | None, value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        value = value.value
+    return processor(value) if processor is not None and value is not None else value
+
+
+def _update(conn: Connection, team_id: str, edits: list[PlannedRow], actor: str,
+            now: datetime) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+    """Update a batch of customers (one executemany per set of changed fields) and audit each one.
+    Returns (customer id, before, after) of every customer, for the recurring templates."""
+    existing = _existing_values(conn, team_id, [row.customer_id for row in edits if row.customer_id])
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    events: list[dict[str, Any]] = []
+    followed: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    for row in edits:
+        assert row.customer_id is not None
+        before_row = existing[row.customer_id]
+        changed = {c.field: c.after for c in row.changes if c.field in EDITABLE_FIELDS}
+        after_row = {**before_row, **changed}
+        params = {"b_id": row.customer_id, **changed,
+                  **customer_keys({k: after_row.get(k) for k in KEY_SOURCES})}
+        groups[tuple(sorted(changed))].append(params)
+        events.append({
+            "team_id": team_id, "customer_id": row.customer_id, "actor": actor, "at": now, "action": "import_edit",
+            "before": _jsonable({c.field: c.before for c in row.changes}),
+            "after": _jsonable({c.field: c.after for c in row.changes}),
+        })
+        followed.append((row.customer_id, before_row, after_row))
+    for columns, group in groups.items():
+        stmt = (
+            update(CUSTOMER)
+            .where(CUSTOMER.c.id == bindparam("b_id"))
+            .values({**{c: bindparam(c) for c in (*columns, *KEY_NAMES)},
+                     "version": CUSTOMER.c.version + 1, "updated_at": now, "updated_by": actor})
+        )
+        conn.execute(stmt, group)
+    conn.execute(insert(AUDIT), events)
+    return followed
+
+
+def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: audit.jsonable(v) for k, v in values.items()}
+
+
+def _link_parents(conn: Connection, team_id: str, result: Classification, chosen: set[int], staged: Staged,
+                  now: datetime) -> None:
+    """Set ``parent_id`` of the written rows that give a parent, once every new customer exists."""
+    links = [(i, link) for i, link in result.parents.items()
+             if i in chosen and (result.rows[i].status is RowStatus.NEW
+                                 or any(c.field == "parent" for c in result.rows[i].changes))]
+    if not links:
+        return
+    keys = set()
+    for i, (row_index, _existing) in links:
+        if result.rows[i].status is RowStatus.NEW:
+            keys.add(staged.name_keys[i])
+        if row_index is not None and result.rows[row_index].status is RowStatus.NEW:
+            keys.add(staged.name_keys[row_index])
+    ids = {k: v[0] for k, v in _lookup(conn, team_id, CUSTOMER.c.name_key, [k for k in keys if k]).items()}
+
+    def id_of(i: int) -> int | None:
+        row = result.rows[i]
+        return row.customer_id if row.customer_id is not None else ids.get(staged.name_keys[i] or "")
+
+    params = []
+    for i, (row_index, existing_id) in links:
+        parent_id = id_of(row_index) if row_index is not None else existing_id
+        child_id = id_of(i)
+        if parent_id is None or child_id is None:
+            raise RuntimeError(f"row {result.rows[i].number}: parent or customer missing after insert")
+        params.append({"b_id": child_id, "parent_id": parent_id})
+    stmt = update(CUSTOMER).where(CUSTOMER.c.id == bindparam("b_id")).values(parent_id=bindparam("parent_id"))
+    for chunk in _chunks(params, BATCH):
+        conn.execute(stmt, list(chunk))
+
+
+def _propagate_to_templates(conn: Connection, team_id: str,
+                            changes: Iterable[tuple[int, dict[str, Any], dict[str, Any]]]) -> None:
+    """The edit rule (``customers.edit``), for imported updates: a recurring template whose copy of a
+    changed field group (billing address, shipping address, email, payment method, terms, delivery
+    method) still held the customer's old values takes the new ones."""
+    touched = {}
+    for cid, before, after in changes:
+        groups = [g for g in TEMPLATE_FIELD_GROUPS if any(before.get(f) != after.get(f) for f in g)]
+        if groups:
+            touched[cid] = (before, after, groups)
+    if not touched:
+        return
+    columns = [TEMPLATE.c.id, TEMPLATE.c.customer_id, *(TEMPLATE.c[f] for g in TEMPLATE_FIELD_GROUPS for f in g)]
+    for chunk in _chunks(sorted(touched), BATCH):
+        stmt = select(*columns).where(TEMPLATE.c.team_id == team_id, TEMPLATE.c.customer_id.in_(chunk))
+        for template in conn.execute(stmt).mappings().all():
+            before, after, groups = touched[template["customer_id"]]
+            new_values = {f: after.get(f) for g in groups if all(template[f] == before.get(f) for f in g)
+                          for f in g}
+            if new_values:
+                conn.execute(update(TEMPLATE).where(TEMPLATE.c.id == template["id"]).values(
+                    **new_values, version=TEMPLATE.c.version + 1))
