@@ -24,9 +24,9 @@ from db.models import (
     RecurringTemplate,
 )
 from handlers import audit
-from handlers.customers import get
 from handlers.errors import Conflict, InvalidInput, NotFound, Refused
 from handlers.fields import parse_money_field
+from handlers.hierarchy import get_customer
 from handlers.unit_of_work import transactional
 
 INVOICE_NUMBER_MAX = 21  # QuickBooks' DocNumber limit
@@ -44,10 +44,23 @@ def parse_amount(value: Any, field: str = "amount") -> Decimal:
 
 
 def _active_customer(session: Session, team_id: str, customer_id: int) -> Customer:
-    customer = get(session, team_id=team_id, customer_id=customer_id)
+    """The customer a new record goes to, row-locked so a merge under way finishes first; a customer
+    merged meanwhile hands the record to the customer it was merged into."""
+    customer = get_customer(session, team_id, customer_id, for_update=True)
+    seen: set[int | None] = set()
+    while customer.merged_into_id is not None and customer.id not in seen:
+        seen.add(customer.id)
+        customer = get_customer(session, team_id, customer.merged_into_id, for_update=True)
+    if customer.merged_into_id is not None:
+        raise NotFound.of("customer_merged", name=customer.display_name)
     if not customer.active:
         raise Refused.of("customer_inactive", name=customer.display_name)
     return customer
+
+
+def _customer_id(customer: Customer) -> int:
+    assert customer.id is not None
+    return customer.id
 
 
 @transactional
@@ -56,7 +69,7 @@ def add_invoice(
     due_date: date | None = None, actor: str,
 ) -> Invoice:
     """Invoice an active customer. Invoice numbers are unique in the workspace."""
-    _active_customer(session, team_id, customer_id)
+    customer_id = _customer_id(_active_customer(session, team_id, customer_id))
     number = number.strip()
     if not number:
         raise InvalidInput.of("required", "number")
@@ -83,7 +96,7 @@ def receive_payment(
     invoice_id: int | None = None, actor: str,
 ) -> Payment:
     """Record a payment from a customer, applied to one of its invoices when given."""
-    _active_customer(session, team_id, customer_id)
+    customer_id = _customer_id(_active_customer(session, team_id, customer_id))
     value = parse_amount(amount)
     if invoice_id is not None:
         invoice = session.exec(
@@ -112,7 +125,7 @@ def receive_payment(
 @transactional
 def add_project(session: Session, *, team_id: str, customer_id: int, name: str, actor: str) -> Project:
     """Open a project for an active customer."""
-    _active_customer(session, team_id, customer_id)
+    customer_id = _customer_id(_active_customer(session, team_id, customer_id))
     name = name.strip()
     if not name:
         raise InvalidInput.of("required", "name")

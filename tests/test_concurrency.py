@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -147,3 +148,48 @@ def test_sub_customer_added_while_its_parent_is_made_inactive_is_made_inactive_t
     with db() as s:
         stored = s.get(Customer, child.id)
         assert stored is not None and stored.active is False
+
+
+def test_invoice_for_the_duplicate_during_a_merge_ends_up_with_the_kept_customer(db) -> None:
+    from datetime import date
+
+    from db.models import Invoice
+    from handlers import transactions
+
+    with db() as s:
+        kept, duplicate = customer(s, "Acme Corp"), customer(s, "ACME Corporation")
+        kept_id, duplicate_id = kept.id, duplicate.id
+    merger = db()
+    at_commit, release = threading.Event(), threading.Event()
+    commit = merger.commit
+
+    def held_commit() -> None:  # the merge has moved everything and is about to commit
+        at_commit.set()
+        release.wait(30)
+        commit()
+
+    merger.commit = held_commit  # type: ignore[method-assign]
+    merging = threading.Thread(
+        target=lambda: merge.merge(merger, team_id=TEAM, duplicate_id=duplicate_id, kept_id=kept_id, actor=ACTOR)
+    )
+    merging.start()
+    assert at_commit.wait(30)
+
+    def invoice() -> None:  # someone invoices the duplicate from an old card meanwhile
+        with db() as s:
+            transactions.add_invoice(
+                s, team_id=TEAM, customer_id=duplicate_id, number="INV-RACE", amount="50.00",
+                invoice_date=date(2026, 11, 27), actor="U0002",
+            )
+
+    invoicing = threading.Thread(target=invoice)
+    invoicing.start()
+    invoicing.join(timeout=0.5)
+    release.set()
+    merging.join(timeout=60)
+    invoicing.join(timeout=60)
+    merger.close()
+    with db() as s:
+        stored = s.exec(select(Invoice).where(Invoice.number == "INV-RACE")).one()
+        assert stored.customer_id == kept_id
+        assert customers.balance(s, team_id=TEAM, customer_id=kept_id) == Decimal("50.00")
