@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest
@@ -22,6 +23,7 @@ from handlers import idempotency
 from handlers.messages import t
 
 log = logging.getLogger(__name__)
+LISTENER_THREADS = 32
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -49,6 +51,9 @@ def create_app(
         process_before_response=False,
         # auth.test is made on the first request, not at construction (start-up must not need Slack).
         token_verification_enabled=False,
+        # Bolt's default pool has 5 threads, shared by acks and by the work done after them: a few slow
+        # submits (waiting for SQLite's write lock during an import) made every other ack time out.
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="clientdesk"),
     )
 
     @app.middleware

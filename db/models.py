@@ -170,7 +170,7 @@ class Customer(CustomerFields, TeamScoped, table=True):
     phone_key: str | None = Field(default=None, max_length=30)
     search_key: str = Field(default="", max_length=2000)
     merged_into_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("customer.id"), nullable=True)
+        default=None, sa_column=Column(Integer, ForeignKey("customer.id"), nullable=True, index=True)
     )
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

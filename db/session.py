@@ -38,6 +38,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     SQLite: foreign keys on, WAL, a busy timeout, and ``BEGIN IMMEDIATE`` for every transaction so
     that a check-then-write (unique name, version check) cannot interleave with another writer.
     """
+    if "poolclass" not in kwargs:
+        # As many connections as the app has listener threads, so no request waits for a connection.
+        kwargs.setdefault("pool_size", 16)
+        kwargs.setdefault("max_overflow", 16)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
@@ -49,6 +53,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     connect_args.setdefault("check_same_thread", False)
     connect_args.setdefault("timeout", 30)
     if make_url(url).database in (None, "", ":memory:"):
+        kwargs.pop("pool_size", None)
+        kwargs.pop("max_overflow", None)
         kwargs.setdefault("poolclass", NullPool)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from db.models import AuditEvent, Customer
-from handlers import customers, hierarchy
+from handlers import audit, customers, hierarchy
 
 
 @dataclass(frozen=True)
@@ -77,17 +77,8 @@ def history_page(
 ) -> HistoryPage:
     """One page of a customer's changes, newest first, with the total count and the full names of the
     parent customers its edits moved it between."""
-    where = (AuditEvent.team_id == team_id, AuditEvent.customer_id == customer_id)
-    total = int(session.exec(select(func.count()).select_from(AuditEvent).where(*where)).one())
-    events = list(
-        session.exec(
-            select(AuditEvent)
-            .where(*where)
-            .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
-            .offset(max(offset, 0))
-            .limit(limit)
-        )
-    )
+    events = audit.history(session, team_id, customer_id, offset=offset, limit=limit)
+    total = audit.history_count(session, team_id, customer_id)
     return HistoryPage(events, total, max(offset, 0), parent_names(session, team_id=team_id, events=events))
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from db.models import AuditEvent
@@ -46,12 +47,24 @@ def record(
     return event
 
 
-def history(session: Session, team_id: str, customer_id: int, *, limit: int = 20) -> list[AuditEvent]:
-    """The customer's changes, newest first."""
+def history(session: Session, team_id: str, customer_id: int, *, limit: int = 20,
+            offset: int = 0) -> list[AuditEvent]:
+    """The customer's changes, newest first: ``limit`` of them after skipping the ``offset`` newest."""
     stmt = (
         select(AuditEvent)
-        .where(AuditEvent.team_id == team_id, AuditEvent.customer_id == customer_id)
+        .where(*_of_customer(team_id, customer_id))
         .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        .offset(max(offset, 0))
         .limit(limit)
     )
     return list(session.exec(stmt))
+
+
+def history_count(session: Session, team_id: str, customer_id: int) -> int:
+    """How many changes the customer's history holds."""
+    stmt = select(func.count()).select_from(AuditEvent).where(*_of_customer(team_id, customer_id))
+    return int(session.exec(stmt).one())
+
+
+def _of_customer(team_id: str, customer_id: int) -> tuple[ColumnElement[bool], ...]:
+    return col(AuditEvent.team_id) == team_id, col(AuditEvent.customer_id) == customer_id

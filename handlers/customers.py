@@ -26,11 +26,10 @@ from db.models import (
     Invoice,
     Payment,
     Project,
-    ProjectStatus,
     RecurringTemplate,
     utcnow,
 )
-from handlers import audit, hierarchy, normalize
+from handlers import audit, hierarchy, ledger, normalize
 from handlers.errors import Ambiguous, Conflict, InvalidInput, NotFound, Problem, Refused
 from handlers.fields import EDITABLE_FIELDS, clean_fields, derived_display_name
 from handlers.hierarchy import get_customer
@@ -76,11 +75,16 @@ class DuplicateMatch:
 
 @dataclass(frozen=True)
 class Blocker:
-    """Why a customer cannot be made inactive: a balance and/or open projects."""
+    """Why a customer cannot be made inactive: a balance and/or open projects (by name)."""
 
     customer: Customer
     balance: Decimal
-    open_projects: tuple[str, ...] = ()
+    projects: tuple[Project, ...] = ()
+
+    @property
+    def open_projects(self) -> tuple[str, ...]:
+        """The open projects' names."""
+        return tuple(p.name for p in self.projects)
 
 
 @dataclass(frozen=True)
@@ -240,6 +244,24 @@ def find_by_name(session: Session, *, team_id: str, name: str) -> Customer | Non
     return find_by_key(session, team_id, normalize.name_key(name))
 
 
+def find_by_qualified_name(session: Session, *, team_id: str, name: str) -> Customer | None:
+    """The customer (active or inactive) whose fully qualified name is ``name`` ("Top:Child:Grandchild",
+    each part compared normalised); None when ``name`` is no such path. Display names are unique and have
+    no colon, so the last part names one customer at most, whose parent chain must match the rest."""
+    if hierarchy.SEPARATOR not in name:
+        return None
+    wanted = _qualified_key(name)
+    last_name = name.rsplit(hierarchy.SEPARATOR, 1)[-1]
+    last = find_by_name(session, team_id=team_id, name=last_name) if normalize.fold(last_name) else None
+    if last is None or _qualified_key(hierarchy.fully_qualified_name(session, last)) != wanted:
+        return None
+    return last
+
+
+def _qualified_key(name: str) -> str:
+    return hierarchy.SEPARATOR.join(normalize.name_key(part) for part in name.split(hierarchy.SEPARATOR))
+
+
 def get(session: Session, *, team_id: str, customer_id: int) -> Customer:
     """A customer of the workspace still on the list (active or inactive). Raises ``NotFound``."""
     customer = get_customer(session, team_id, customer_id)
@@ -295,17 +317,16 @@ def search(
     # Two reads instead of one "ORDER BY starts-with DESC, name": the names starting with the text are an
     # index range read in name order, which answers the first keystrokes ("a", "ma") without looking at
     # the other customers; the rest is only read when that range does not fill the page.
-    starts = name.like(f"{_escape_like(query)}%", escape="\\")
+    starts = and_(_key_range(name, query), name.like(f"{_escape_like(query)}%", escape="\\"))
     first = list(session.exec(
-        select(Customer).where(*listed, matches, _key_range(name, query), starts)
-        .order_by(name).offset(offset).limit(limit + 1)
+        select(Customer).where(*listed, matches, starts).order_by(name).offset(offset).limit(limit + 1)
     ))
     if len(first) > limit:
         return SearchPage(customers=first[:limit], has_more=True, offset=offset)
     skip = 0
     if offset and not first:
-        counted = select(func.count()).select_from(Customer).where(*listed, matches, _key_range(name, query))
-        skip = max(0, offset - session.exec(counted.where(starts)).one())
+        counted = select(func.count()).select_from(Customer).where(*listed, matches, starts)
+        skip = max(0, offset - session.exec(counted).one())
     # The other matches: a scan of the workspace's list. SQLite would walk the name index and fetch each
     # customer from the table one at a time (~0.3 s for 100k customers when few match); its documented
     # "+column" form keeps those terms off the indexes, so it reads the table in storage order (~10x faster).
@@ -339,8 +360,11 @@ def _unindexed(column: Any) -> Any:
 def _key_range(column: Any, prefix: str) -> ColumnElement[bool]:
     """``column`` between ``prefix`` and the first text after every text starting with it: the form of
     "starts with" an ordinary index can read (``LIKE 'x%'`` can use one on neither database: SQLite's LIKE
-    ignores case, PostgreSQL needs a C collation). Normalised keys compare by code point on SQLite and on
-    PostgreSQL with a C collation; it is combined with the LIKE, which stays the exact test."""
+    ignores case, PostgreSQL needs a C collation). It is combined with the LIKE, which stays the exact
+    test. Keys compare by code point on SQLite and on PostgreSQL with a C collation; under a linguistic
+    collation a few keys starting with ``prefix`` can sort outside the range (one ending in punctuation
+    that the collation ignores, contractions such as Czech "ch"): search then lists them among the other
+    matches, and the duplicate check does not see them as similar names."""
     end = prefix.rstrip(chr(0x10FFFF))
     if not end:
         return and_(column >= prefix)
@@ -357,13 +381,17 @@ def _escape_like(text: str) -> str:
 
 
 def resolve(session: Session, *, team_id: str, text: str, include_inactive: bool = True) -> Customer:
-    """The one customer ``text`` designates: its exact display name, else the only search match.
+    """The one customer ``text`` designates: its fully qualified name (``Top:Child``, as lists show it),
+    else its exact display name, else the only search match.
 
     Raises ``InvalidInput`` (no text), ``NotFound`` (nothing matches) or ``Ambiguous`` (several match;
     ``params['candidates']`` holds their ids, best first).
     """
     if not normalize.fold(text):
         raise InvalidInput.of("name_missing")
+    qualified = find_by_qualified_name(session, team_id=team_id, name=text)
+    if qualified is not None and (include_inactive or qualified.active):
+        return qualified
     exact = find_by_name(session, team_id=team_id, name=text)
     if exact is not None and (include_inactive or exact.active):
         return exact
@@ -591,17 +619,6 @@ def balance_with_sub_customers(session: Session, *, team_id: str, customer_id: i
     return sum(balances(session, team_id=team_id, customer_ids=ids).values(), ZERO)
 
 
-def open_projects(session: Session, *, team_id: str, customer_ids: Iterable[int]) -> dict[int, list[str]]:
-    ids = list(customer_ids)
-    stmt = select(Project).where(
-        Project.team_id == team_id, col(Project.customer_id).in_(ids), Project.status == ProjectStatus.OPEN
-    )
-    found: dict[int, list[str]] = {}
-    for project in session.exec(stmt):
-        found.setdefault(project.customer_id, []).append(project.name)
-    return found
-
-
 # ------------------------------------------------------------------- make inactive / reactivate
 
 
@@ -655,7 +672,7 @@ def inactivation_blockers(session: Session, *, team_id: str, customers: Sequence
     """Which of ``customers`` stop them being made inactive, and why."""
     ids = [c.id for c in customers if c.id is not None]
     owed = balances(session, team_id=team_id, customer_ids=ids)
-    projects = open_projects(session, team_id=team_id, customer_ids=ids)
+    projects = ledger.open_projects_of(session, team_id=team_id, customer_ids=ids)
     blockers = []
     for c in customers:
         assert c.id is not None

@@ -6,6 +6,7 @@ full list; the ``*_summary`` functions are the profile card's few first lines wi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -140,15 +141,17 @@ def get_project(session: Session, *, team_id: str, project_id: int) -> Project |
     return session.exec(select(Project).where(Project.team_id == team_id, Project.id == project_id)).first()
 
 
-def open_projects_of(session: Session, *, team_id: str, customer_ids: list[int]) -> dict[int, list[Project]]:
-    """The open projects of each of ``customer_ids`` (by customer id, by name)."""
-    if not customer_ids:
+def open_projects_of(session: Session, *, team_id: str,
+                     customer_ids: Iterable[int]) -> dict[int, list[Project]]:
+    """The open projects of each of ``customer_ids`` (by customer id, oldest first)."""
+    ids = list(customer_ids)
+    if not ids:
         return {}
     stmt = (
         select(Project)
-        .where(Project.team_id == team_id, col(Project.customer_id).in_(customer_ids),
+        .where(Project.team_id == team_id, col(Project.customer_id).in_(ids),
                Project.status == ProjectStatus.OPEN)
-        .order_by(col(Project.name), col(Project.id))
+        .order_by(col(Project.id))
     )
     found: dict[int, list[Project]] = {}
     for project in session.exec(stmt):

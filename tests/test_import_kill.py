@@ -28,10 +28,10 @@ from sqlmodel import func, select
 from bot.app import create_app
 from bot.blocks.ids import Action
 from bot.config import Settings
-from bot.listeners.importing.worker import clients_of, recover
+from bot.listeners.importing.recovery import clients_of, recover, start_recovery
 from bot.web import make_wsgi
 from db.imports import ImportJob, ImportStatus
-from db.models import Customer
+from db.models import Customer, utcnow
 from db.session import SessionFactory
 from handlers.importing import jobs
 from tests import spreadsheets as s
@@ -150,3 +150,25 @@ def _summary(fake: FakeSlack) -> str | None:
         if " imported *" in (message.get("text") or ""):
             return str(message["text"])
     return None
+
+
+def test_start_up_announces_an_import_whose_lease_passed_and_it_can_be_restarted(
+        app: SlackHarness, database_url: str, tmp_path: Path) -> None:
+    preview_of(app, s.xlsx(tmp_path / "customers.xlsx", s.customers_rows(3)))  # planned, never run
+    with app.db() as session:  # as a process that died mid-apply long ago leaves it
+        job = session.exec(select(ImportJob)).one()
+        job.status, job.lease_until = ImportStatus.RUNNING, utcnow() - timedelta(minutes=1)
+        session.add(job)
+        session.commit()
+    restarted = create_app(app.settings, app.db)
+    start_recovery(restarted, app.db, database_url, every=3600)
+    assert the_job(app.db).status == ImportStatus.INTERRUPTED
+    announced = until(lambda: next((m for m in app.fake.messages("C0001")
+                                    if Action.IMPORT_RESTART in str(m.get("blocks"))), None), "the announcement", app)
+    assert announced["thread_ts"]  # in the file's thread
+    app.slack.block_action(Action.IMPORT_RESTART, value=button_value(announced, Action.IMPORT_RESTART),
+                           message=announced)
+    assert "*3* created" in (until(lambda: _summary(app.fake), "the summary", app))
+    assert customers_count(app.db) == 3
+    restarted_note = next(m for m in app.fake.messages("C0001") if m["ts"] == announced["ts"])
+    assert restarted_note["text"] == "<@U0001> restarted the import of *customers.xlsx*."

@@ -6,7 +6,7 @@ import pytest
 
 from handlers import customers, merge
 from handlers.errors import Ambiguous, InvalidInput, NotFound
-from tests.factories import ACTOR, TEAM, customer
+from tests.factories import ACTOR, TEAM, chain, customer
 
 
 def _names(session, text: str = "", **kw) -> list[str]:
@@ -147,3 +147,31 @@ def test_resolve_active_only_skips_an_inactive_exact_match(session) -> None:
     assert customers.resolve(session, team_id=TEAM, text="acme").id == old.id
     with pytest.raises(NotFound):
         customers.resolve(session, team_id=TEAM, text="acme", include_inactive=False)
+
+
+def test_resolve_takes_a_fully_qualified_name(session) -> None:
+    _, _, kitchen = chain(session, "Acme", "West", "Kitchen")
+    customer(session, "Kitchen remodel")
+    assert customers.resolve(session, team_id=TEAM, text="acme : WEST:kitchen").id == kitchen.id
+
+
+def test_resolve_refuses_a_qualified_name_whose_parents_do_not_match(session) -> None:
+    chain(session, "Acme", "West", "Kitchen")
+    with pytest.raises(NotFound):
+        customers.resolve(session, team_id=TEAM, text="Acme:Kitchen")
+    with pytest.raises(NotFound):
+        customers.resolve(session, team_id=TEAM, text="Beta:West")
+
+
+def test_resolve_of_another_workspaces_qualified_name_finds_nothing(session) -> None:
+    chain(session, "Acme", "Kitchen", team="T_OTHER")
+    with pytest.raises(NotFound):
+        customers.resolve(session, team_id=TEAM, text="Acme:Kitchen")
+
+
+def test_resolve_active_only_skips_an_inactive_qualified_name(session) -> None:
+    _, kitchen = chain(session, "Acme", "Kitchen")
+    customers.make_inactive(session, team_id=TEAM, customer_id=kitchen.id, actor=ACTOR)
+    assert customers.resolve(session, team_id=TEAM, text="Acme:Kitchen").id == kitchen.id
+    with pytest.raises(NotFound):
+        customers.resolve(session, team_id=TEAM, text="Acme:Kitchen", include_inactive=False)

@@ -37,6 +37,16 @@ def test_history_names_parents_when_a_customer_moved(app: SlackHarness) -> None:
     assert "Parent customer: (top level) → Top" in texts(history(app, "Site"))
 
 
+def test_history_of_a_fully_qualified_name(app: SlackHarness) -> None:
+    with app.db() as s:
+        _, kitchen = f.chain(s, "Acme", "Kitchen")
+        f.customer(s, "Kitchen remodel")
+        f.edit(s, kitchen, actor=MEMBER, email="k@acme.test")
+    shown = texts(history(app, "Acme:Kitchen"))
+    assert "*History of Acme:Kitchen*" in shown
+    assert "k@acme.test" in shown
+
+
 def test_changes_made_through_slack_appear_in_the_history(app: SlackHarness) -> None:
     with app.db() as s:
         acme = f.customer(s, "ACME")

@@ -30,7 +30,7 @@ from bot.blocks.import_views import (
     SELECTION_ACTION,
     SELECTION_BLOCK,
 )
-from bot.listeners.importing import worker
+from bot.listeners.importing import plans, worker
 from bot.listeners.importing.worker import Throttle, as_rows
 from db.imports import ImportJob, ImportStatus
 from db.models import Customer
@@ -133,8 +133,10 @@ def shown_column(view: dict[str, Any], field: str) -> str | None:
     raise AssertionError(f"no {field} input")
 
 
-def mapping_values(view: dict[str, Any], *, mode: str = "name", **columns: int | None) -> dict[str, Any]:
-    """The mapping modal's state as shown, with ``columns`` changed (None: not imported)."""
+def mapping_values(view: dict[str, Any], *, mode: str = "name",
+                   columns: dict[str, int | None] | None = None) -> dict[str, Any]:
+    """The mapping modal's state as shown, with ``columns`` changed (field → column; None: not imported)."""
+    columns = columns or {}
     values: dict[str, Any] = {}
     for name, value in selects(view).items():
         if name in columns:
@@ -145,8 +147,8 @@ def mapping_values(view: dict[str, Any], *, mode: str = "name", **columns: int |
 
 
 def submit_mapping(app: SlackHarness, view: dict[str, Any], *, mode: str = "name", user: str = ADMIN,
-                   **columns: int | None) -> Any:
-    response = app.slack.view_submission(view["id"], mapping_values(view, mode=mode, **columns), user_id=user)
+                   columns: dict[str, int | None] | None = None) -> Any:
+    response = app.slack.view_submission(view["id"], mapping_values(view, mode=mode, columns=columns), user_id=user)
     assert response.status == 200
     answer = response.json()
     if answer and "view" in answer:
@@ -155,11 +157,11 @@ def submit_mapping(app: SlackHarness, view: dict[str, Any], *, mode: str = "name
 
 
 def preview_of(app: SlackHarness, path: Path, *, mode: str = "name", name: str | None = None,
-               **columns: int | None) -> dict[str, Any]:
+               columns: dict[str, int | None] | None = None) -> dict[str, Any]:
     """Share ``path``, click Import…, confirm the suggested mapping: the preview modal."""
     share(app, path, name=name)
     mapping = open_mapping(app, offer_of(app))
-    submit_mapping(app, mapping, mode=mode, **columns)
+    submit_mapping(app, mapping, mode=mode, columns=columns)
     view = current_view(app, Callback.IMPORT_PREVIEW)
     check_view(view)
     return view
@@ -361,7 +363,7 @@ def test_mapping_modal_reads_french_headers(app: SlackHarness, tmp_path: Path) -
 
 def test_mapping_confirmed_once_is_proposed_first_for_the_same_headers(app: SlackHarness, tmp_path: Path) -> None:
     rows = [["Client", "Contact", "Notes"], ["Acme", "a@acme.test", "VIP"]]
-    view = preview_of(app, s.xlsx(tmp_path / "one.xlsx", rows), email=1)  # "Contact" is the email
+    view = preview_of(app, s.xlsx(tmp_path / "one.xlsx", rows), columns={"email": 1})  # "Contact" is the email
     submit_preview(app, view)
     result_of(app)
     share(app, s.xlsx(tmp_path / "two.xlsx", [rows[0], ["Globex", "g@globex.test", ""]]))
@@ -374,7 +376,7 @@ def test_mapping_confirmed_once_is_proposed_first_for_the_same_headers(app: Slac
 def test_mapping_without_a_name_is_refused_under_display_name(app: SlackHarness, tmp_path: Path) -> None:
     share(app, s.xlsx(tmp_path / "customers.xlsx", ROWS))
     view = open_mapping(app, offer_of(app))
-    answer = submit_mapping(app, view, display_name=None)
+    answer = submit_mapping(app, view, columns={"display_name": None})
     assert answer["response_action"] == "errors"
     assert "display names" in answer["errors"]["display_name"]
     assert names(app) == []
@@ -382,7 +384,7 @@ def test_mapping_without_a_name_is_refused_under_display_name(app: SlackHarness,
 
 def test_mapping_one_column_to_two_fields_is_refused_under_the_field(app: SlackHarness, tmp_path: Path) -> None:
     share(app, s.xlsx(tmp_path / "customers.xlsx", ROWS))
-    answer = submit_mapping(app, open_mapping(app, offer_of(app)), notes=1)  # Email again
+    answer = submit_mapping(app, open_mapping(app, offer_of(app)), columns={"notes": 1})  # Email again
     assert answer["response_action"] == "errors"
     assert "Email" in next(iter(answer["errors"].values()))
 
@@ -526,18 +528,29 @@ def test_progress_updates_are_throttled(app: SlackHarness, tmp_path: Path, monke
     assert "*5,000* created" in texts[1]
 
 
-def test_progress_shows_rows_read_then_rows_written(app: SlackHarness, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_shows_rows_written(app: SlackHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker, "PROGRESS_INTERVAL", 0.0)  # every step shown
     texts = progress_updates(app, tmp_path, 3000)
+    # the preview's plan is reused: the file is not read again
     assert texts[:-1] == [
-        "Importing *many.csv*: checking the rows, 1,000 read…",
-        "Importing *many.csv*: checking the rows, 2,000 read…",
-        "Importing *many.csv*: checking the rows, 3,000 read…",
         "Importing *many.csv*: 1,000 of 3,000 rows written (33 %)…",
         "Importing *many.csv*: 2,000 of 3,000 rows written (66 %)…",
         "Importing *many.csv*: 3,000 of 3,000 rows written (100 %)…",
     ]
+
+
+def test_progress_shows_rows_read_when_the_file_is_planned_again(app: SlackHarness, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worker, "PROGRESS_INTERVAL", 0.0)
+    monkeypatch.setattr(plans, "take", lambda *args: None)  # as in another process, or after a restart
+    texts = progress_updates(app, tmp_path, 2000)
+    assert texts[:-1] == [
+        "Importing *many.csv*: checking the rows, 1,000 read…",
+        "Importing *many.csv*: checking the rows, 2,000 read…",
+        "Importing *many.csv*: 1,000 of 2,000 rows written (50 %)…",
+        "Importing *many.csv*: 2,000 of 2,000 rows written (100 %)…",
+    ]
+    assert "*2,000* created" in texts[-1]
 
 
 def test_throttle_lets_one_update_through_every_interval() -> None:
@@ -574,6 +587,17 @@ def test_no_report_when_every_row_is_imported(app: SlackHarness, tmp_path: Path)
     imported(app, s.xlsx(tmp_path / "customers.xlsx", s.customers_rows(2)))
     time.sleep(0.3)
     assert app.fake.uploaded_files() == []
+
+
+def test_unexpected_failure_during_the_import_is_reported_in_the_thread(app: SlackHarness, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(worker, "apply_plan", broken)
+    result = imported(app, s.xlsx(tmp_path / "customers.xlsx", s.customers_rows(2)))
+    assert result["text"].startswith("Nothing was imported from *customers.xlsx*. Something went wrong on our side")
+    assert names(app) == []
 
 
 # ------------------------------------------------------------------------------ hostile files, permissions
@@ -625,7 +649,9 @@ def test_preview_submitted_twice_imports_once_with_one_message(app: SlackHarness
     view = preview_of(app, s.xlsx(tmp_path / "customers.xlsx", s.customers_rows(3)))
     submit_preview(app, view)
     second = submit_preview(app, view)
-    assert "already running" in second["view"]["blocks"][0]["text"]["text"]
+    # refused whether the first import is still running or already done
+    assert second["view"]["blocks"][0]["text"]["text"] in ("The import of customers.xlsx is already running.",
+                                                            "The import of customers.xlsx is already done.")
     result_of(app)
     time.sleep(0.3)
     assert names(app) == ["Customer 1", "Customer 2", "Customer 3"]

@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 
+from tests.slack_fake import RESPONSE_URL
 from tests.slack_harness import SlackHarness
 
 COMMAND = urllib.parse.urlencode(
@@ -16,7 +17,10 @@ COMMAND = urllib.parse.urlencode(
 
 
 def test_signed_command_is_served(app: SlackHarness) -> None:
-    assert app.slack.post(COMMAND, "application/x-www-form-urlencoded").status == 200
+    body = COMMAND + b"&" + urllib.parse.urlencode({"response_url": app.fake.response_url()}).encode()
+    assert app.slack.post(body, "application/x-www-form-urlencoded").status == 200
+    app.fake.wait_for(RESPONSE_URL)
+    assert "/clients" in (app.fake.responses()[0].text or "")
 
 
 @pytest.mark.parametrize(

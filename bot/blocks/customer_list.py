@@ -12,8 +12,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from bot.blocks.card import Block, button, choice, clip, more_menu, safe, section, with_inactive
+from bot.blocks.card import choice, more_menu
 from bot.blocks.ids import Action
+from bot.blocks.text import Block, button, clip, safe, section, with_inactive
 from handlers.messages import money, t
 from handlers.normalize import fold
 from handlers.profile import CustomerRow

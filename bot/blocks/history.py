@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from bot.blocks.card import Block, button, clip, describe_event, safe, section, when, who
 from bot.blocks.ids import Action
+from bot.blocks.text import Block, button, clip, describe_event, safe, section, when, who
 from db.models import AuditEvent
 from handlers.activity import HistoryPage
 from handlers.messages import money, t
@@ -96,11 +96,3 @@ def _value(name: str, value: Any, lang: str, names: Mapping[int, str]) -> str:
         return t(f"label.delivery.{value}", lang)
     return safe(clip(" ".join(str(value).split()), VALUE_MAX), VALUE_MAX * 5)
 
-
-def parent_ids(events: Sequence[AuditEvent]) -> set[int]:
-    """The parent customers edits moved a customer between (their names are looked up for display)."""
-    return {
-        v for e in events if e.action == "edit"
-        for v in ((e.before or {}).get("parent_id"), (e.after or {}).get("parent_id"))
-        if isinstance(v, int) and not isinstance(v, bool)
-    }

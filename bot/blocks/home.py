@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.blocks.card import Block, button, clip, history_line, safe, section, when, who
 from bot.blocks.customer_list import row_actions, row_text
 from bot.blocks.ids import Action
 from bot.blocks.modal_kit import context, load_meta, plain
+from bot.blocks.text import Block, button, clip, history_line, safe, section, when, who
 from handlers.activity import Change, Counts
 from handlers.messages import t
 from handlers.profile import CustomerRow

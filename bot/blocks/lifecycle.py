@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bot.blocks.card import Block, bounded_lines, button, safe, section, with_inactive
 from bot.blocks.ids import Action, Callback
 from bot.blocks.modal_kit import close_project_menu, context, load_meta, meta_int, meta_str, modal
+from bot.blocks.text import Block, bounded_lines, button, safe, section, with_inactive
 from handlers.messages import money, t
 
 NAME_MAX = 200

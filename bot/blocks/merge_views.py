@@ -12,7 +12,6 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from bot.blocks.card import Block, button, clip, safe, section
 from bot.blocks.ids import Action, Callback, Suggest
 from bot.blocks.modal_kit import (
     context,
@@ -27,6 +26,7 @@ from bot.blocks.modal_kit import (
     selected_value,
     selected_values,
 )
+from bot.blocks.text import Block, button, clip, safe, section
 from handlers.merge import MergePreview
 from handlers.messages import money, t
 

@@ -1,7 +1,6 @@
 """Small Block Kit helpers for modals and messages of the lifecycle flows (text objects, inputs, metadata).
 
-Text helpers of the card (``escape``, ``safe``, ``clip``, ``section``, ``button``) live in
-``bot.blocks.card`` and are reused from there.
+Text helpers (``escape``, ``safe``, ``clip``, ``section``, ``button``) live in ``bot.blocks.text``.
 """
 
 from __future__ import annotations
@@ -10,8 +9,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.blocks.card import Block, clip, section
 from bot.blocks.ids import Action
+from bot.blocks.text import Block, clip, section
 from handlers.messages import t
 
 TITLE_MAX = 24

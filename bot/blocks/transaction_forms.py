@@ -13,7 +13,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from bot.blocks.card import Block, bounded_lines, button, safe, section
 from bot.blocks.ids import Action, Callback
 from bot.blocks.modal_kit import (
     close_project_menu,
@@ -31,6 +30,7 @@ from bot.blocks.modal_kit import (
     text_input,
     text_value,
 )
+from bot.blocks.text import Block, bounded_lines, button, safe, section
 from db.models import Interval, Invoice, Payment, Project, RecurringTemplate
 from handlers.errors import ClientDeskError
 from handlers.messages import money, t

@@ -42,7 +42,6 @@ from bot.context import db_of, settings_of
 from bot.listeners.customer_form import open_customer_form
 from bot.listeners.router import CommandRequest, subcommand
 from bot.replies import tell_user
-from db.models import Customer
 from db.session import SessionFactory
 from handlers import customers, hierarchy, profile
 from handlers import settings as workspace_settings
@@ -262,7 +261,7 @@ def _resolve_then(request: CommandRequest, intent: Action, word: str) -> None:
     with request.db(read_only=True) as session:
         currency = currency_of(session, request.tenant, request.settings)
         try:
-            customer = resolve(session, team_id=request.tenant, text=text)
+            customer = customers.resolve(session, team_id=request.tenant, text=text)
         except NotFound:
             reply = no_match_text(text, request.lang), no_match(text, lang=request.lang)
         except Ambiguous as error:
@@ -279,31 +278,6 @@ def _resolve_then(request: CommandRequest, intent: Action, word: str) -> None:
         return
     open_customer_form(request.client, request.trigger_id, db=request.db, tenant=request.tenant, lang=request.lang,
                        channel_id=request.channel_id, customer_id=customer_id)
-
-
-def resolve(session: Session, *, team_id: str, text: str) -> Customer:
-    """The customer ``text`` names: a fully qualified ``Top:Child`` name, else as
-    ``handlers.customers.resolve`` (exact display name, else the only match). Raises like it."""
-    if hierarchy.SEPARATOR in text:
-        qualified = _by_qualified_name(session, team_id, text)
-        if qualified is not None:
-            return qualified
-    return customers.resolve(session, team_id=team_id, text=text)
-
-
-def _by_qualified_name(session: Session, team_id: str, text: str) -> Customer | None:
-    wanted = _qualified_key(text)
-    last = text.rsplit(hierarchy.SEPARATOR, 1)[-1].strip()
-    if not fold(last):
-        return None
-    page = customers.search(session, team_id=team_id, text=last, include_inactive=True, limit=50)
-    names = hierarchy.fully_qualified_names(session, page.customers)
-    found = [c for c in page.customers if _qualified_key(names.get(c.id or 0, "")) == wanted]
-    return found[0] if len(found) == 1 else None
-
-
-def _qualified_key(name: str) -> str:
-    return hierarchy.SEPARATOR.join(fold(part) for part in name.split(hierarchy.SEPARATOR))
 
 
 # ------------------------------------------------------------------------------ button listeners

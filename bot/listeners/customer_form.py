@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.blocks.card import customer_card
+from bot.blocks.card import render_card
 from bot.blocks.customer_form import (
     Confirmation,
     Draft,
@@ -42,7 +42,7 @@ from bot.context import db_of, settings_of
 from bot.replies import tell_user
 from db.models import Customer
 from db.session import SessionFactory
-from handlers import customers, hierarchy, normalize
+from handlers import customers, hierarchy, normalize, profile
 from handlers.errors import ClientDeskError, Conflict, Problem
 from handlers.fields import clean_fields, derived_display_name
 from handlers.messages import t
@@ -295,9 +295,9 @@ def confirm(context: BoltContext, user: str, meta: FormMeta, *, customer_id: int
         return
     lang = meta.lang
     with db_of(context)(read_only=True) as session:
-        customer = customers.get(session, team_id=context["tenant"], customer_id=customer_id)
-        text = t(key, lang, name=customer.display_name, **params)
-        card = customer_card(session, customer, lang=lang, currency=settings_of(context).currency)
+        found = profile.profile(session, team_id=context["tenant"], customer_id=customer_id)
+    text = t(key, lang, name=found.customer.display_name, **params)
+    card = render_card(found, lang=lang, currency=settings_of(context).currency)
     where: Json = {"user": {"id": user}}
     if meta.channel_id:
         where["channel"] = {"id": meta.channel_id}

@@ -16,7 +16,6 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.blocks.card import button
 from bot.blocks.ids import Action, Callback
 from bot.blocks.lifecycle import (
     BlockerLine,
@@ -28,6 +27,7 @@ from bot.blocks.lifecycle import (
     result_blocks,
 )
 from bot.blocks.modal_kit import notice_view
+from bot.blocks.text import button
 from bot.context import db_of, settings_of
 from bot.listeners.browse import ButtonRequest, register_overflow
 from bot.listeners.guard import Blocks, channel_of, lang_of, notify, require, resolve_named, user_of, workspace
@@ -35,7 +35,7 @@ from bot.listeners.home import refresh_home
 from bot.listeners.router import CommandRequest, subcommand
 from db.models import Customer
 from db.session import SessionFactory
-from handlers import customers, hierarchy, ledger
+from handlers import customers, hierarchy
 from handlers.errors import ClientDeskError, PermissionDenied, Refused
 from handlers.messages import t
 from handlers.permissions import Guarded
@@ -54,8 +54,6 @@ def load_deactivation(session: Session, customer: Customer) -> Deactivation:
     names = hierarchy.fully_qualified_names(session, subtree)
     affected = [c for c in subtree[1:] if c.active and c.id is not None]
     blockers = customers.inactivation_blockers(session, team_id=customer.team_id, customers=subtree)
-    projects = ledger.open_projects_of(session, team_id=customer.team_id,
-                                       customer_ids=[b.customer.id for b in blockers if b.customer.id])
     return Deactivation(
         customer_id=customer.id,
         name=names.get(customer.id, customer.display_name),
@@ -63,7 +61,8 @@ def load_deactivation(session: Session, customer: Customer) -> Deactivation:
         affected_ids=[c.id for c in affected if c.id is not None],
         blockers=[
             BlockerLine(b.customer.id, names.get(b.customer.id, b.customer.display_name), b.balance,
-                        [(p.id, p.name) for p in projects.get(b.customer.id, []) if p.id is not None])
+                        [(p.id, p.name) for p in sorted(b.projects, key=lambda p: (p.name, p.id or 0))
+                         if p.id is not None])
             for b in blockers if b.customer.id is not None
         ],
     )

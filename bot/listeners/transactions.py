@@ -20,10 +20,10 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.blocks import transaction_forms as forms
-from bot.blocks.card import button
 from bot.blocks.ids import Action, Callback
 from bot.blocks.lifecycle import result_blocks
 from bot.blocks.modal_kit import load_meta, meta_int, notice_view
+from bot.blocks.text import button
 from bot.context import db_of, settings_of
 from bot.listeners.browse import ButtonRequest, register_customer_action, register_overflow
 from bot.listeners.guard import channel_of, lang_of, notify, resolve_named, user_of, workspace

@@ -7,7 +7,8 @@
     process killed → the job is marked interrupted (worker.recover) → Restart
 
 ``events`` (the offer), ``modals`` (clicks and submissions), ``worker`` (planning and importing on
-background threads, progress, recovery), ``store`` (the job's file and Slack ids). The pipeline is
+background threads, progress), ``recovery`` (interrupted imports), ``store`` (the job's file and Slack
+ids). The pipeline is
 ``handlers.importing``; the state is the import job in the database.
 """
 
@@ -17,7 +18,7 @@ from slack_bolt import App
 
 from bot.blocks.ids import Action, Callback
 from bot.listeners.importing import events, modals
-from bot.listeners.importing.worker import start_recovery
+from bot.listeners.importing.recovery import start_recovery
 
 __all__ = ["register", "start_recovery"]
 

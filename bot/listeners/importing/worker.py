@@ -1,6 +1,5 @@
 """The slow part of an import, after the ack: planning (the preview) and the import itself, on a small
-pool of background threads, with rate-friendly progress messages; and the recovery of imports whose
-process died.
+pool of background threads, with rate-friendly progress messages.
 
 Progress: one message in the file's thread, updated at most once every ``PROGRESS_INTERVAL`` seconds
 (``chat.update`` is Tier 3, ~50 a minute per workspace), plus once when writing begins, then with
@@ -11,29 +10,25 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.blocks.import_views import (
+    PICK_MAX,
     Change,
     Messages,
     PreviewRow,
     PreviewSummary,
     failed_message,
     field_label,
-    interrupted_message,
     notice,
     preview_modal,
     progress_message,
@@ -41,9 +36,10 @@ from bot.blocks.import_views import (
 )
 from bot.config import Settings
 from bot.files import DownloadError, upload
-from bot.listeners.importing import store
+from bot.listeners.home import refresh_home
+from bot.listeners.importing import plans, store
 from db.imports import ImportJob
-from db.session import SessionFactory, make_engine, session_factory
+from db.session import SessionFactory
 from handlers import customers
 from handlers.errors import ClientDeskError, InvalidInput, Refused
 from handlers.importing import (
@@ -63,7 +59,6 @@ from handlers.messages import t
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 2.0      # seconds between two chat.update of one import's progress
-SWEEP_EVERY = 60.0           # seconds between two looks for interrupted imports
 LISTED = 40                  # rows of each kind handed to the preview (it shows what fits)
 SIMILAR_NAMES = 3
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clientdesk-import")
@@ -210,12 +205,17 @@ def plan_job(where: Where, *, job_id: int, user_id: str, fields: dict[str, int],
             plan = plan_import(reading, team_id=where.tenant, path=path, fields=fields,
                                update_by="email" if mode == "email" else "name", sheet=job.sheet,
                                file_name=file_name, on_row=show_rows)
-        with plan, where.db() as session:
-            jobs.record_plan(session, team_id=where.tenant, job_id=job_id, plan=plan,
-                             selection="new" if mode == "create" else "all")
-            remember(session, team_id=where.tenant, headers=plan.info.headers, fields=plan.fields, actor=user_id,
-                     update_by=plan.update_by.value)
-            summary = summarize(session, plan, job_id=job_id, create_only=mode == "create", lang=where.lang)
+        try:
+            with where.db() as session:
+                planned = jobs.record_plan(session, team_id=where.tenant, job_id=job_id, plan=plan,
+                                           selection="new" if mode == "create" else "all")
+                remember(session, team_id=where.tenant, headers=plan.info.headers, fields=plan.fields,
+                         actor=user_id, update_by=plan.update_by.value)
+                summary = summarize(session, plan, job_id=job_id, create_only=mode == "create", lang=where.lang)
+        except BaseException:
+            plan.close()
+            raise
+        plans.keep(where.tenant, job_id, planned.updated_at.isoformat(), plan)
     except DownloadError as error:
         _update_view(where.client, view_id, notice(download_problem(error, where.lang), job_id=job_id,
                                                    lang=where.lang))
@@ -242,7 +242,7 @@ def summarize(session: Session, plan: Plan, *, job_id: int, create_only: bool, l
     wanted = (RowStatus.NEW,) if create_only else (RowStatus.NEW, RowStatus.UPDATE)
     importable = plan.with_status(*wanted)
     pickable = [PreviewRow(r.number, r.name, status=r.status.value) for r in importable] \
-        if len(importable) <= 30 else []
+        if len(importable) <= PICK_MAX else []
     return PreviewSummary(job_id=job_id, file_name=plan.file_name, counts=counts, create_only=create_only,
                           rejected=rejected, similar=similar, similar_total=len(similar_rows), updates=updates,
                           pickable=pickable, stopped_early=plan.stopped_early)
@@ -297,8 +297,9 @@ def as_rows(numbers: list[int]) -> Selection:
 
 def run_job(where: Where, *, job_id: int, user_id: str, selection: Selection, create_only: bool = False,
             view_id: str | None = None) -> None:
-    """Import the job's file: plan it again (the list may have changed since the preview), apply the
-    selected rows in one transaction, then the summary, the rejected rows' report and the Home tab."""
+    """Import the job's file: with the preview's plan (kept by this process) or a new one, apply the
+    selected rows in one transaction (apply classifies them again: the list may have changed since the
+    preview), then the summary, the rejected rows' report and the Home tab."""
     job = job_snapshot(where.db, where.tenant, job_id)
     context = dict(job.context or {})
     channel, thread_ts = str(context.get("channel") or ""), context.get("thread_ts")
@@ -314,14 +315,18 @@ def run_job(where: Where, *, job_id: int, user_id: str, selection: Selection, cr
         progress.finish(failed_message(job.file_name, error.message(where.lang), lang=where.lang))
         _update_view(where.client, view_id, notice(error.message(where.lang), job_id=job_id, lang=where.lang))
         return
+    except Exception:  # the transaction rolled back (the job is marked failed): say so where it ran
+        ref = secrets.token_hex(3)
+        log.exception("import %s failed (ref %s)", job_id, ref)
+        progress.finish(failed_message(job.file_name, t("slack.unexpected_error", where.lang, ref=ref),
+                                       lang=where.lang))
+        return
     progress.finish(summary_message(job.file_name, counts, user_id=user_id, lang=where.lang))
     if report is not None:
         upload(where.client, report, channel=channel, thread_ts=thread_ts,
                filename=t("slack_import.report_filename", where.lang, name=Path(job.file_name).stem[:100]),
                comment=t("slack_import.report_comment", where.lang, count=counts["rejected"], file=job.file_name))
     store.discard(where.tenant, job)
-    from bot.listeners.home import refresh_home
-
     refresh_home(where.client, where.db, where.tenant, user_id, default_currency=where.settings.currency)
 
 
@@ -329,10 +334,12 @@ def _import(where: Where, job: ImportJob, *, user_id: str, selection: Selection,
             progress: Progress) -> tuple[dict[str, int], Path | None]:
     assert job.id is not None
     path = store.fetch(where.client, where.settings, tenant=where.tenant, job=job)
-    with where.db(read_only=True) as reading:
-        plan = plan_import(reading, team_id=where.tenant, path=path, fields={k: int(v) for k, v in job.mapping.items()},
-                           update_by=job.update_by, sheet=job.sheet, file_name=job.file_name,
-                           on_row=progress.rows_read)
+    plan = plans.take(where.tenant, job.id, job.updated_at.isoformat())
+    if plan is None:  # planned by another process, or long ago: plan again
+        with where.db(read_only=True) as reading:
+            plan = plan_import(reading, team_id=where.tenant, path=path,
+                               fields={k: int(v) for k, v in job.mapping.items()}, update_by=job.update_by,
+                               sheet=job.sheet, file_name=job.file_name, on_row=progress.rows_read)
     with plan, where.db() as session:
         if job.sha256 and plan.sha256 != job.sha256:
             raise InvalidInput.of("import_file_changed")
@@ -345,87 +352,3 @@ def _import(where: Where, job: ImportJob, *, user_id: str, selection: Selection,
             report = store.job_folder(where.tenant, job) / "rejected.xlsx"
             write_rejected_report(plan, report, rows=rejected, lang=where.lang)
     return result.counts(), report
-
-
-# ------------------------------------------------------------------------------ interrupted imports
-
-
-ClientFor = Callable[[str], WebClient | None]
-
-
-def recover(db: SessionFactory, client_for: ClientFor, *, now: datetime | None = None,
-            lang: str = "en") -> list[int]:
-    """Mark interrupted the imports whose process died (``jobs.recover_interrupted``) and say so where
-    each ran: its progress message becomes "interrupted, nothing imported" with a Restart button."""
-    with db() as session:
-        found = [(j.id, j.team_id, j.file_name, dict(j.context or {}))
-                 for j in jobs.recover_interrupted(session, now=now)]
-    for job_id, tenant, file_name, context in found:
-        assert job_id is not None
-        client = client_for(tenant)
-        channel = str(context.get("channel") or "")
-        if client is None or not channel:
-            continue
-        text, blocks = interrupted_message(file_name, job_id, lang=lang)
-        try:
-            if context.get("progress_ts"):
-                client.chat_update(channel=channel, ts=str(context["progress_ts"]), text=text, blocks=blocks)
-            else:
-                client.chat_postMessage(channel=channel, thread_ts=context.get("thread_ts"), text=text, blocks=blocks)
-        except SlackApiError as error:
-            log.warning("could not announce interrupted import %s: %s", job_id, error.response.get("error"))
-    return [job_id for job_id, *_ in found if job_id is not None]
-
-
-def clients_of(app: App) -> ClientFor:
-    """The Web API client of a workspace: the app's own (single workspace), else its installation's."""
-
-    def client_for(tenant: str) -> WebClient | None:
-        if app.client.token:
-            return app.client
-        installations = app.installation_store
-        if installations is None:
-            return None
-        org = tenant.startswith("E")
-        bot = installations.find_bot(enterprise_id=tenant if org else None, team_id=None if org else tenant,
-                                     is_enterprise_install=org)
-        if bot is None or not bot.bot_token:
-            return None
-        return WebClient(token=bot.bot_token, base_url=app.client.base_url,
-                         retry_handlers=app.client.retry_handlers)
-
-    return client_for
-
-
-def start_recovery(app: App, db: SessionFactory, database_url: str, *, every: float = SWEEP_EVERY) -> None:
-    """At start-up: recover now, then every ``every`` seconds (a job counts as interrupted once its
-    lease has passed, so a crash is noticed a few minutes later). The periodic sweep runs on its own
-    engine without a pool: it shares no connection with a process forked to serve requests."""
-    try:
-        recover(db, clients_of(app))
-    except Exception:
-        log.exception("could not look for interrupted imports")
-    app_ref = weakref.ref(app)
-
-    def sweep() -> None:
-        engine = make_engine(database_url, poolclass=_null_pool())
-        own = session_factory(engine)
-        while True:
-            time.sleep(every)
-            current = app_ref()
-            if current is None:
-                return
-            try:
-                recover(own, clients_of(current))
-                store.sweep()
-            except Exception:
-                log.exception("could not look for interrupted imports")
-            del current
-
-    threading.Thread(target=sweep, name="clientdesk-import-recovery", daemon=True).start()
-
-
-def _null_pool() -> Any:
-    from sqlalchemy.pool import NullPool
-
-    return NullPool
