@@ -27,6 +27,7 @@ from bot.blocks.modal_kit import (
     state_value,
     text_input,
 )
+from bot.blocks.text import bounded_lines
 from handlers.messages import t
 
 FILE_BLOCK = "import_file"
@@ -72,19 +73,7 @@ def job_of(view: Mapping[str, Any] | None) -> int | None:
 
 def bounded(title: str, lines: Sequence[str], *, total: int, lang: str, limit: int = SECTION_MAX) -> str:
     """``title`` and as many ``lines`` as fit in ``limit`` characters, then "…and N more" (of ``total``)."""
-    reserve = len(t("slack_import.more", lang, count=total)) + 1
-    shown: list[str] = []
-    used = len(title)
-    for line in lines:
-        if used + 1 + len(line) + reserve > limit:
-            break
-        shown.append(line)
-        used += 1 + len(line)
-    hidden = total - len(shown)
-    parts = [title, *shown]
-    if hidden > 0:
-        parts.append(t("slack_import.more", lang, count=hidden))
-    return "\n".join(parts)
+    return bounded_lines(title, lines, total=total, lang=lang, limit=limit, more_key="slack_import.more")
 
 
 # ------------------------------------------------------------------------------ offer and file modal

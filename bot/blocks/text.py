@@ -55,10 +55,10 @@ def with_inactive(name: str, active: bool, lang: str, limit: int) -> str:
 
 
 def bounded_lines(title: str, lines: Sequence[str], *, total: int, lang: str,
-                  limit: int = SECTION_TEXT_MAX) -> str:
-    """``title`` then as many ``lines`` as fit in ``limit`` characters, then "…and N more" for the rest
-    of ``total`` (the full count, which may exceed ``len(lines)``)."""
-    reserve = len(t("slack.browse.card.more", lang, count=total)) + 1
+                  limit: int = SECTION_TEXT_MAX, more_key: str = "slack.browse.card.more") -> str:
+    """``title`` then as many ``lines`` as fit in ``limit`` characters, then "…and N more" (the
+    catalog's ``more_key``) for the rest of ``total`` (the full count, which may exceed ``len(lines)``)."""
+    reserve = len(t(more_key, lang, count=total)) + 1
     shown: list[str] = []
     used = len(title)
     for line in lines:
@@ -69,7 +69,7 @@ def bounded_lines(title: str, lines: Sequence[str], *, total: int, lang: str,
     hidden = total - len(shown)
     parts = [title, *shown]
     if hidden > 0:
-        parts.append(t("slack.browse.card.more", lang, count=hidden))
+        parts.append(t(more_key, lang, count=hidden))
     return "\n".join(parts)
 
 
