@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import cast
+from dataclasses import dataclass
+from typing import Any, cast
 
-from slack_bolt import BoltContext
+from slack_bolt import BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.config import Settings
 from db.session import SessionFactory
@@ -24,3 +26,25 @@ def db_of(context: BoltContext) -> SessionFactory:
 
 def settings_of(context: BoltContext) -> Settings:
     return cast(Settings, context["settings"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlackRequest:
+    """What a listener hands its behaviour once the request is acked: who, where, and how to answer."""
+
+    tenant: str
+    user_id: str
+    trigger_id: str
+    body: dict[str, Any]
+    client: WebClient
+    respond: Respond
+    context: BoltContext
+    lang: str = "en"
+
+    @property
+    def db(self) -> SessionFactory:
+        return db_of(self.context)
+
+    @property
+    def settings(self) -> Settings:
+        return settings_of(self.context)

@@ -4,12 +4,13 @@ Buttons that act on one customer (Show, Edit, Add sub-customer, the list's overf
 "pick one" buttons) go through one dispatcher: it parses ``"<action>|<customer id>"``, checks the id
 belongs to the requesting workspace (through ``handlers.customers.get`` with ``context["tenant"]``),
 then calls the function registered for that action. Other surfaces register theirs with
-``register_overflow`` (e.g. make inactive, reactivate, merge, history)::
+``register_customer_action`` (a card button and the overflow option at once: make inactive, reactivate,
+history) or ``register_overflow`` (the option only)::
 
-    from bot.listeners.browse import ButtonRequest, register_overflow
+    from bot.listeners.browse import register_customer_action
 
-    def deactivate_from_menu(request: ButtonRequest) -> None: ...   # already acked; id checked
-    register_overflow(Action.DEACTIVATE, deactivate_from_menu)
+    def deactivate_from(client, context, body, customer_id) -> None: ...   # already acked
+    register_customer_action(app, Action.DEACTIVATE, deactivate_from)
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from bot.blocks.customer_list import (
 )
 from bot.blocks.ids import Action
 from bot.config import Settings
-from bot.context import db_of, settings_of
+from bot.context import SlackRequest, db_of, settings_of
 from bot.listeners.customer_form import open_customer_form
 from bot.listeners.router import CommandRequest, subcommand
 from bot.replies import tell_user
@@ -66,29 +67,13 @@ def answer(context: BoltContext, body: dict[str, Any], respond: Respond, text: s
         tell_user(context, body, text, blocks)
 
 
-@dataclass(frozen=True)
-class ButtonRequest:
+@dataclass(frozen=True, kw_only=True)
+class ButtonRequest(SlackRequest):
     """A click on a button about one customer, already acked, ``customer_id`` checked to belong to
     ``tenant`` (re-check it through handlers when acting: it may change meanwhile)."""
 
     customer_id: int
-    tenant: str
-    user_id: str
-    trigger_id: str
-    body: dict[str, Any]
-    client: WebClient
-    respond: Respond
-    context: BoltContext
     replace_original: bool = False
-    lang: str = "en"
-
-    @property
-    def db(self) -> SessionFactory:
-        return db_of(self.context)
-
-    @property
-    def settings(self) -> Settings:
-        return settings_of(self.context)
 
     @property
     def channel_id(self) -> str:

@@ -29,7 +29,7 @@ from bot.blocks.lifecycle import (
 from bot.blocks.modal_kit import notice_view
 from bot.blocks.text import button
 from bot.context import db_of, settings_of
-from bot.listeners.browse import ButtonRequest, register_overflow
+from bot.listeners.browse import register_customer_action
 from bot.listeners.guard import Blocks, channel_of, lang_of, notify, require, resolve_named, user_of, workspace
 from bot.listeners.home import refresh_home
 from bot.listeners.router import CommandRequest, subcommand
@@ -103,15 +103,6 @@ def open_deactivate(client: WebClient, context: BoltContext, *, user_id: str, cu
             say(text, None)
         return
     client.views_open(trigger_id=trigger_id, view=view)
-
-
-def on_deactivate_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                         context: BoltContext) -> None:
-    """"Make inactive" on a card (value: customer id)."""
-    ack()
-    customer_id = _id(action.get("value"))
-    if customer_id is not None:
-        deactivate_from(client, context, body, customer_id)
 
 
 def deactivate_from(client: WebClient, context: BoltContext, body: dict[str, Any], customer_id: int) -> None:
@@ -204,15 +195,6 @@ def reactivate(client: WebClient, context: BoltContext, *, user_id: str, custome
     refresh_home(client, db, tenant, user_id, default_currency=settings_of(context).currency)
 
 
-def on_reactivate_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                         context: BoltContext) -> None:
-    """"Reactivate" on a card or a result message (value: customer id)."""
-    ack()
-    customer_id = _id(action.get("value"))
-    if customer_id is not None:
-        reactivate_from(client, context, body, customer_id)
-
-
 def reactivate_from(client: WebClient, context: BoltContext, body: dict[str, Any], customer_id: int) -> None:
     """Reactivate asked from any interaction (button, list overflow, Home row)."""
     user_id, channel_id = user_of(body), channel_of(body)
@@ -234,11 +216,6 @@ def reactivate_command(request: CommandRequest) -> None:
 # ------------------------------------------------------------------------------ plumbing
 
 
-def _id(value: Any) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() else None
-
-
 def _notifier(client: WebClient, user_id: str, channel_id: str) -> Say:
     def say(text: str, blocks: Blocks | None) -> None:
         notify(client, user_id=user_id, channel_id=channel_id, text=text, blocks=blocks)
@@ -246,17 +223,8 @@ def _notifier(client: WebClient, user_id: str, channel_id: str) -> Say:
     return say
 
 
-def _deactivate_from_menu(request: ButtonRequest) -> None:
-    deactivate_from(request.client, request.context, request.body, request.customer_id)
-
-
-def _reactivate_from_menu(request: ButtonRequest) -> None:
-    reactivate_from(request.client, request.context, request.body, request.customer_id)
-
-
 def register(app: App) -> None:
-    register_overflow(Action.DEACTIVATE, _deactivate_from_menu)
-    register_overflow(Action.REACTIVATE, _reactivate_from_menu)
-    app.action(Action.DEACTIVATE)(on_deactivate_button)
-    app.action(Action.REACTIVATE)(on_reactivate_button)
+    # A card button (value: customer id) and the list's overflow option, one behaviour each.
+    register_customer_action(app, Action.DEACTIVATE, deactivate_from)
+    register_customer_action(app, Action.REACTIVATE, reactivate_from)
     app.view(Callback.DEACTIVATE_CONFIRM)(on_deactivate_submit)

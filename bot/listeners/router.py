@@ -18,9 +18,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.config import Settings
-from bot.context import db_of, settings_of
-from db.session import SessionFactory
+from bot.context import SlackRequest
 from handlers.errors import ClientDeskError
 from handlers.messages import t
 from handlers.normalize import fold
@@ -29,28 +27,12 @@ log = logging.getLogger(__name__)
 COMMAND = "/clients"
 
 
-@dataclass(frozen=True)
-class CommandRequest:
+@dataclass(frozen=True, kw_only=True)
+class CommandRequest(SlackRequest):
     """What a subcommand gets: the rest of the command text and everything to act and answer with."""
 
     args: str
-    tenant: str
-    user_id: str
     channel_id: str
-    trigger_id: str
-    body: dict[str, Any]
-    client: WebClient
-    respond: Respond
-    context: BoltContext
-    lang: str = "en"
-
-    @property
-    def db(self) -> SessionFactory:
-        return db_of(self.context)
-
-    @property
-    def settings(self) -> Settings:
-        return settings_of(self.context)
 
     def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """An ephemeral answer to the person who typed the command."""
