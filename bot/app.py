@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from bot import listeners
 from bot.config import BOT_SCOPES, Settings
 from bot.context import tenant_of
+from bot.listeners.importing.runner import ImportRunner
 from bot.replies import tell_user
 from db.session import SessionFactory
 from handlers import idempotency
@@ -36,12 +37,14 @@ def make_client(settings: Settings) -> WebClient:
 
 
 def create_app(
-    settings: Settings, db: SessionFactory, *, engine: Engine | None = None, client: WebClient | None = None
+    settings: Settings, db: SessionFactory, *, engine: Engine | None = None, client: WebClient | None = None,
+    import_runner: ImportRunner | None = None,
 ) -> App:
     """The ClientDesk Bolt app. ``db`` is a session factory; listeners find it as ``context["db"]``.
 
     With ``settings.oauth`` the app is installed per workspace (``/slack/install``); installations and
-    OAuth states are kept in ``engine``'s database through slack_sdk's SQLAlchemy stores.
+    OAuth states are kept in ``engine``'s database through slack_sdk's SQLAlchemy stores. Imports run in
+    ``import_runner``'s process when given (``clientdesk serve``), else on threads of this process.
     """
     app = App(
         client=client or make_client(settings),
@@ -61,6 +64,7 @@ def create_app(
         context["db"] = db
         context["settings"] = settings
         context["tenant"] = tenant_of(context)
+        context["import_runner"] = import_runner
         return next()
 
     @app.middleware

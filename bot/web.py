@@ -53,8 +53,11 @@ def _json(start_response: Callable[..., Any], status: str, body: dict[str, str])
     return [payload]
 
 
-def serve_http(wsgi: WSGIApp, port: int, *, workers: int = 1, threads: int = 8) -> None:
-    """Run under gunicorn's threaded worker on 0.0.0.0:port."""
+def serve_http(wsgi: WSGIApp, port: int, *, workers: int = 1, threads: int = 32) -> None:
+    """Run under gunicorn's threaded worker on 0.0.0.0:port.
+
+    Each request holds a thread until its listener acks; as many threads as the app's listener pool
+    (``bot.app.LISTENER_THREADS``), so that a few slow acks never queue the others behind them."""
     from gunicorn.app.base import BaseApplication
 
     class _Gunicorn(BaseApplication):

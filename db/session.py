@@ -12,11 +12,20 @@ from sqlmodel import Session
 
 DEFAULT_DATABASE_URL = "sqlite:///clientdesk.db"
 READ_ONLY_OPTION = "clientdesk_read_only"
+LOCK_WAIT_OPTION = "clientdesk_lock_wait"
+# How long a writer waits for another writer's lock by default (SQLite's busy timeout): long enough for
+# an import's transaction to end. Requests answered while Slack waits use a shorter wait (``lock_wait``).
+DEFAULT_LOCK_WAIT = 30.0
+
 
 class SessionFactory(Protocol):
-    """Returns a new session: ``with factory() as s: ...``; ``factory(read_only=True)`` for reads."""
+    """Returns a new session: ``with factory() as s: ...``; ``factory(read_only=True)`` for reads.
 
-    def __call__(self, *, read_only: bool = False) -> Session: ...
+    ``lock_wait`` (seconds) bounds how long the session's writes wait for another transaction's lock;
+    past it the write fails (``handlers.errors.Busy`` through ``@transactional``) instead of waiting.
+    """
+
+    def __call__(self, *, read_only: bool = False, lock_wait: float | None = None) -> Session: ...
 
 
 def database_url_from_env() -> str:
@@ -45,7 +54,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # PostgreSQL writers wait only for rows another transaction holds (the same new name, say).
+        wait = connection.get_execution_options().get(LOCK_WAIT_OPTION)
+        if wait is not None:
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(wait * 1000))}")
+
+    return engine
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
@@ -67,23 +85,40 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(DEFAULT_LOCK_WAIT * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        options = connection.get_execution_options()
         # Readers need no write lock: a long import must not stall a typeahead.
-        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if options.get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+            return
+        # The busy timeout is the connection's: set for this transaction, since pooled connections are shared.
+        wait = options.get(LOCK_WAIT_OPTION, DEFAULT_LOCK_WAIT)
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={max(1, int(wait * 1000))}")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
-def session_factory(engine: Engine) -> SessionFactory:
-    """The factory handlers' callers open sessions with (a session's transaction begins on first use)."""
-    reader = engine.execution_options(**{READ_ONLY_OPTION: True})
+def session_factory(engine: Engine, *, lock_wait: float | None = None) -> SessionFactory:
+    """The factory handlers' callers open sessions with (a session's transaction begins on first use).
 
-    def new_session(*, read_only: bool = False) -> Session:
-        return Session(reader if read_only else engine, expire_on_commit=False)
+    ``lock_wait``: the factory's default wait for another writer's lock (``DEFAULT_LOCK_WAIT`` if None).
+    """
+    reader = engine.execution_options(**{READ_ONLY_OPTION: True})
+    writers: dict[float, Engine] = {}
+
+    def writer(wait: float) -> Engine:
+        if wait not in writers:
+            writers[wait] = engine.execution_options(**{LOCK_WAIT_OPTION: wait})
+        return writers[wait]
+
+    def new_session(*, read_only: bool = False, lock_wait: float | None = lock_wait) -> Session:
+        if read_only:
+            return Session(reader, expire_on_commit=False)
+        return Session(engine if lock_wait is None else writer(lock_wait), expire_on_commit=False)
 
     return new_session

@@ -78,3 +78,7 @@ class Refused(ClientDeskError):
 
 class PermissionDenied(ClientDeskError):
     """The person may not do this."""
+
+
+class Busy(ClientDeskError):
+    """Another change holds the list (an import being saved, say): nothing was done; try again shortly."""

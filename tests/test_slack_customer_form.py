@@ -7,11 +7,15 @@ the running app. ``initial_state`` plays a user who leaves the prefilled inputs 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from slack_sdk import WebClient
-from sqlmodel import select
+from sqlalchemy import Connection, Engine
+from sqlmodel import Session, select
 
 from bot.blocks.ids import Action, Callback, FormBlock, Suggest
 from bot.listeners.customer_form import open_customer_form
@@ -475,3 +479,55 @@ def test_a_forged_sub_customer_edit_reports_the_customer_not_the_parent(app: Sla
                                                                            f'"customer_id":{theirs.id}')}
     errors = errors_of(submit(app, forged, initial_state(view)))
     assert list(errors) == ["display_name"] and "doesn't exist" in errors["display_name"]
+
+
+# ------------------------------------------------------------------------------ while another change holds the list
+
+
+@contextmanager
+def list_held(engine: Engine) -> Iterator[Connection]:
+    """Another transaction holding the customer list for writing, as an import's does while it is written:
+    SQLite's write lock; on PostgreSQL a table lock that makes every insert or update wait."""
+    with engine.begin() as connection:  # SQLite: BEGIN IMMEDIATE (db.session)
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("LOCK TABLE customer IN EXCLUSIVE MODE")
+        yield connection
+
+
+def test_a_save_while_the_list_is_held_says_saving_then_completes_after_the_ack(
+        app: SlackHarness, engine: Engine) -> None:
+    view = open_form(app, display_name="Hélène Dupont")
+    with list_held(engine):
+        started = time.monotonic()
+        answer = submit(app, view)
+        acked_in = time.monotonic() - started
+        assert answer is not None and answer["response_action"] == "update", answer
+        check_view(answer["view"])
+        assert "Saving *Hélène Dupont*" in str(answer["view"]["blocks"])
+        assert stored(app) == []  # nothing saved while the other transaction holds the list
+    assert acked_in < 2.5  # within Slack's 3 s, however long the other transaction lasts
+    update = app.fake.wait_for("views.update", timeout=30)[-1]
+    assert update.params["view_id"] == view["id"]
+    assert "Added Hélène Dupont" in str(app.fake.view(view["id"])["blocks"])
+    [added] = stored(app)
+    assert added.display_name == "Hélène Dupont"
+    assert "Added Hélène Dupont" in confirmation(app)["text"]
+
+
+def test_a_save_deferred_by_a_held_list_shows_the_form_again_when_the_name_was_taken_meanwhile(
+        app: SlackHarness, engine: Engine) -> None:
+    view = open_form(app, display_name="Acme")
+    with list_held(engine) as holder:
+        answer = submit(app, view, typed(view, email="billing@acme.test"))
+        assert answer is not None and answer["response_action"] == "update", answer
+        # The other transaction (an import, say) adds the same name before it ends.
+        other = Session(bind=holder)
+        other.add(Customer(team_id=TEAM, display_name="ACME", **customers.customer_keys({"display_name": "ACME"})))
+        other.flush()
+    app.fake.wait_for("views.update", timeout=30)
+    shown = app.fake.view(view["id"])
+    check_view(shown)
+    assert shown["callback_id"] == Callback.CUSTOMER_FORM  # the form again, as typed, to change and resubmit
+    assert "already a customer named" in str(shown["blocks"]).lower()
+    assert "billing@acme.test" in str(shown["blocks"])
+    assert [c.display_name for c in stored(app)] == ["ACME"]

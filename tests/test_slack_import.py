@@ -9,13 +9,16 @@ and the rejected rows' report.
 from __future__ import annotations
 
 import io
+import os
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import openpyxl
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
 from bot.blocks.ids import Action, Callback
@@ -31,9 +34,11 @@ from bot.blocks.import_views import (
     SELECTION_BLOCK,
 )
 from bot.listeners.importing import plans, worker
+from bot.listeners.importing.runner import NICE
 from bot.listeners.importing.worker import Throttle, as_rows
 from db.imports import ImportJob, ImportStatus
 from db.models import Customer
+from db.session import SessionFactory
 from tests import spreadsheets as s
 from tests.factories import TEAM, customer
 from tests.slack_fake import (
@@ -47,7 +52,7 @@ from tests.slack_fake import (
     radio,
     static_select,
 )
-from tests.slack_harness import SlackHarness
+from tests.slack_harness import SlackHarness, running_app
 
 CHANNEL = "C0001"
 ADMIN = "U0001"
@@ -418,6 +423,50 @@ def test_import_all_valid_rows_reports_created_and_rejected(app: SlackHarness, t
                                " *2* rejected.")
     assert names(app) == ["Acme Corp", "Initech"]
     assert [j.status for j in import_jobs(app)] == [ImportStatus.DONE]
+
+
+@pytest.fixture
+def served(engine: Engine, db: SessionFactory, database_url: str) -> Iterator[SlackHarness]:
+    """The app as ``clientdesk serve`` runs it: imports in an import process of their own."""
+    with running_app(engine, db, import_process_url=database_url) as harness:
+        yield harness
+
+
+def test_imports_run_in_a_process_of_their_own_below_the_bots_priority(served: SlackHarness,
+                                                                        tmp_path: Path) -> None:
+    app = served
+    view = preview_of(app, s.xlsx(tmp_path / "customers.xlsx", ROWS))
+    assert "*2* new, *0* to update, *0* unchanged, *1* duplicate(s) in the file, *1* with problems" in \
+        preview_text(view)
+    assert app.runner is not None and app.runner.pid is not None and app.runner.pid != os.getpid()
+    assert os.getpriority(os.PRIO_PROCESS, app.runner.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICE)
+    assert not plans._PLANS  # the preview's plan is kept by the import process, for the import
+    submit_preview(app, view)
+    summary = result_of(app)
+    assert summary["text"] == ("<@U0001> imported *customers.xlsx*: *2* created, *0* updated, *0* skipped,"
+                               " *2* rejected.")
+    assert names(app) == ["Acme Corp", "Initech"]
+    assert [j.status for j in import_jobs(app)] == [ImportStatus.DONE]
+    [report] = until(lambda: app.fake.uploaded_files(), "the rejected rows' report", app)  # by the import process
+    assert report.name == "customers - rejected rows.xlsx"
+
+
+def test_an_import_process_that_died_is_started_again_for_the_next_import(served: SlackHarness,
+                                                                            tmp_path: Path) -> None:
+    app = served
+    assert app.runner is not None
+    imported(app, s.xlsx(tmp_path / "first.xlsx", ROWS))
+    first = app.runner.pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    until(lambda: app.runner is not None and app.runner.pid is None, "the import process to die")
+    rows = [["Display Name"], ["Umbrella"]]
+    share(app, s.xlsx(tmp_path / "second.xlsx", rows))
+    offer = until(lambda: next((m for m in offers(app) if "second.xlsx" in str(m)), None), "the second offer", app)
+    submit_mapping(app, open_mapping(app, offer))
+    submit_preview(app, current_view(app, Callback.IMPORT_PREVIEW))
+    until(lambda: "Umbrella" in names(app), "the second import", app)
+    assert app.runner.pid not in (None, first)
 
 
 def test_import_only_new_rows_leaves_existing_customers_as_they_are(app: SlackHarness, tmp_path: Path) -> None:

@@ -317,6 +317,12 @@ def notice_blocks(view: Mapping[str, Any]) -> list[Block]:
     return [b for b in view.get("blocks") or [] if str(b.get("block_id", "")).startswith(FormBlock.NOTICE)]
 
 
+def problem_notice(text: str) -> list[Block]:
+    """A problem found after the form was acknowledged, on top of the form shown again (mrkdwn)."""
+    return [{"type": "section", "block_id": f"{FormBlock.NOTICE}.problem",
+             "text": {"type": "mrkdwn", "text": f":warning: {text}"[:3000]}}]
+
+
 def duplicate_notice(rows: Iterable[DuplicateRow], lang: str) -> list[Block]:
     """The top of the possible-duplicates view: why, then each match with an "Open" button."""
     blocks: list[Block] = [

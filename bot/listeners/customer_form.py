@@ -6,11 +6,18 @@ first (the form is updated in place into the warning view, so what was typed sta
 ``handlers.customers.add`` / ``edit`` → close and confirm with the profile card. A taken name offers
 what QuickBooks offers: reactivate the inactive customer, or (when editing) merge into the name's
 active owner.
+
+The save waits at most ``QUICK_LOCK_WAIT`` for the database before Slack's 3-second deadline: when
+another change holds it (an import being written, on SQLite), the modal is acknowledged as "Saving…"
+and the save goes on after the ack; the modal then shows the outcome (or the form again, with the
+problem on top).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -35,21 +42,28 @@ from bot.blocks.customer_form import (
     notice_blocks,
     notice_view,
     parse_form,
+    problem_notice,
     reactivate_offer,
 )
 from bot.blocks.ids import Action, Callback, FormBlock
+from bot.blocks.text import safe
 from bot.context import db_of, settings_of
 from bot.replies import tell_user
 from db.models import Customer
-from db.session import SessionFactory
+from db.session import DEFAULT_LOCK_WAIT, SessionFactory
 from handlers import customers, hierarchy, normalize, profile
-from handlers.errors import ClientDeskError, Conflict, Problem
+from handlers.errors import Busy, ClientDeskError, Conflict, Problem
 from handlers.fields import clean_fields, derived_display_name
 from handlers.messages import t
 
 log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
+QUICK_LOCK_WAIT = 0.3   # seconds a save waits for the database before the modal says "Saving…"
+LATER_LOCK_WAIT = 4 * DEFAULT_LOCK_WAIT  # after the ack: an import of 100,000 rows is written in seconds
+# Saves deferred past the ack wait for the lock here, a few at a time: never on Bolt's listener threads,
+# which every other request needs for its ack (nor on more database connections than these).
+_LATER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clientdesk-save-later")
 
 
 # ------------------------------------------------------------------------------ opening
@@ -125,7 +139,7 @@ def on_toggle(ack: Ack, body: Json, client: WebClient) -> None:
 # ------------------------------------------------------------------------------ submitting
 
 
-def on_submit(ack: Ack, body: Json, view: Json, context: BoltContext) -> None:
+def on_submit(ack: Ack, body: Json, view: Json, client: WebClient, context: BoltContext) -> None:
     """Validate and save the form (or answer with errors, the duplicates warning, or an offer)."""
     db, tenant, user = db_of(context), str(context["tenant"]), body["user"]["id"]
     meta = FormMeta.load(view.get("private_metadata"))
@@ -143,15 +157,57 @@ def on_submit(ack: Ack, body: Json, view: Json, context: BoltContext) -> None:
             ack(response_action="update",
                 view=build_form(draft, warned, notice=duplicate_notice(rows, lang), warning=True))
             return
-        with db() as session:
-            customer = _save(session, tenant, draft, meta, user)
-            changed = customer.version != meta.version
+        try:
+            with db(lock_wait=QUICK_LOCK_WAIT) as session:
+                customer = _save(session, tenant, draft, meta, user)
+                changed = customer.version != meta.version
+        except Busy:
+            saving = t("form.saving", lang, name=safe(_typed_name(draft), 200))
+            ack(response_action="update", view=notice_view(saving, lang))
+            _LATER.submit(_save_after_ack, client, context, view["id"], draft, meta, user)
+            return
     except ClientDeskError as error:
         ack(**_answer_refusal(error, view, draft, meta, db, tenant))
         return
     ack()
-    key = "form.added" if not meta.editing else "form.saved" if changed else "form.unchanged"
+    confirm(context, user, meta, customer_id=customer.id, key=_saved_key(meta, changed))
+
+
+def _saved_key(meta: FormMeta, changed: bool) -> str:
+    return "form.added" if not meta.editing else "form.saved" if changed else "form.unchanged"
+
+
+def _typed_name(draft: Draft) -> str:
+    return str(draft.fields.get("display_name") or derived_display_name(clean_fields(draft.fields)[0]) or "")
+
+
+def _save_after_ack(client: WebClient, context: BoltContext, view_id: str, draft: Draft, meta: FormMeta,
+                    user: str) -> None:
+    """The save the database was too busy for before the ack, waiting as long as it takes; the "Saving…"
+    modal then says it is done (with the usual confirmation), or shows the form again with the problem."""
+    db, tenant, lang = db_of(context), str(context["tenant"]), meta.lang
+    try:
+        with db(lock_wait=LATER_LOCK_WAIT) as session:
+            customer = _save(session, tenant, draft, meta, user)
+            changed = customer.version != meta.version
+    except ClientDeskError as error:
+        _update_view(client, view_id, build_form(draft, meta, notice=problem_notice(error.message(lang))))
+        return
+    except Exception:
+        ref = secrets.token_hex(3)
+        log.exception("deferred save failed (ref %s)", ref)
+        _update_view(client, view_id, notice_view(t("slack.unexpected_error", lang, ref=ref), lang))
+        return
+    key = _saved_key(meta, changed)
+    _update_view(client, view_id, notice_view(t(key, lang, name=safe(customer.display_name, 200)), lang))
     confirm(context, user, meta, customer_id=customer.id, key=key)
+
+
+def _update_view(client: WebClient, view_id: str, view: Json) -> None:
+    try:
+        client.views_update(view_id=view_id, view=view)
+    except SlackApiError as error:  # the user closed the modal: the confirmation still comes
+        log.info("could not update view %s: %s", view_id, error.response.get("error"))
 
 
 def _save(session: Session, tenant: str, draft: Draft, meta: FormMeta, user: str) -> Customer:

@@ -61,6 +61,8 @@ ERRORS: dict[str, str] = {
     "error.stale_version": "{name} was changed by someone else since you opened it (<@{by}>, {at})."
     " Nothing was saved: reopen it to see their changes.",
     "error.customer_not_found": "That customer doesn't exist (any more).",
+    "error.busy": "The customer list is busy saving another change (an import, probably), so nothing was"
+    " saved. Try again in a few seconds.",
     "error.customer_merged": "{name} was merged into another customer.",
     "error.no_customer_matches": "No customer matches \"{text}\".",
     "error.several_customers_match": "{count} customers match \"{text}\": pick one.",

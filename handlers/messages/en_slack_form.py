@@ -68,6 +68,8 @@ MESSAGES: dict[str, str] = {
     "form.merge.back": "Or press *Back* to choose another name.",
     "form.merge.button": "Review the merge",
     # Confirmations.
+    "form.saving": ":hourglass_flowing_sand: Saving *{name}*… The customer list is busy saving another change"
+    " (an import, probably); yours is saved as soon as it is done, and this window will say so.",
     "form.added": ":white_check_mark: Added {name}.",
     "form.saved": ":white_check_mark: Saved {name}.",
     "form.unchanged": "Nothing changed on {name}.",

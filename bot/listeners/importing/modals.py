@@ -9,6 +9,7 @@ buttons carry the job id only; the job is read back with the tenant each time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -38,11 +39,9 @@ from bot.listeners.importing import events, store
 from bot.listeners.importing.worker import (
     Where,
     as_rows,
+    dispatch,
     download_problem,
     job_snapshot,
-    plan_job,
-    run_job,
-    run_later,
 )
 from bot.listeners.router import CommandRequest, subcommand
 from db.imports import ImportJob, ImportStatus
@@ -66,7 +65,8 @@ log = logging.getLogger(__name__)
 
 
 def _where(client: WebClient, context: BoltContext) -> Where:
-    return Where(client, db_of(context), settings_of(context), context["tenant"], lang_of())
+    return Where(client, db_of(context), settings_of(context), context["tenant"], lang_of(),
+                 runner=context.get("import_runner"))
 
 
 def _job_id(value: Any) -> int | None:
@@ -163,6 +163,7 @@ def show_mapping(where: Where, job: ImportJob, *, view_id: str) -> None:
         _refuse_in_thread(where, job, reason)
         _update(where.client, view_id, notice(reason, job_id=job.id, lang=where.lang))
         return
+    store.remember_ids(where.db, where.tenant, job.id, headers=list(info.headers))
     with where.db(read_only=True) as session:
         suggestion = suggest_for(session, team_id=where.tenant, headers=info.headers)
     fields, mode = dict(suggestion.fields), suggestion.update_by
@@ -212,8 +213,10 @@ def on_mapping_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], clie
         require(client, where.db, where.tenant, user_id, Guarded.IMPORT)
         job = job_snapshot(where.db, where.tenant, job_id)
         check_startable(job)
-        path = store.fetch(client, where.settings, tenant=where.tenant, job=job)
-        headers = inspect(path, file_name=job.file_name, sheet=job.sheet).headers
+        headers: Sequence[str] | None = store.shown_headers(job)
+        if headers is None:  # not recorded when the modal was shown (an older version): read them again
+            path = store.fetch(client, where.settings, tenant=where.tenant, job=job)
+            headers = inspect(path, file_name=job.file_name, sheet=job.sheet).headers
         validate(headers, choice.fields)
     except InvalidInput as error:
         ack(response_action="errors", errors=mapping_errors(error.problems, TARGET_FIELDS, where.lang))
@@ -225,10 +228,9 @@ def on_mapping_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], clie
     ack(response_action="update", view=notice(t("slack_import.checking", where.lang, file=job.file_name),
                                               job_id=job_id, lang=where.lang))
     view_id = str(view.get("id") or "")
-    run_later(lambda: plan_job(where, job_id=job_id, user_id=user_id, fields=choice.fields, mode=choice.mode,
-                               view_id=view_id),
-              client=client, channel=str((job.context or {}).get("channel") or user_id),
-              thread_ts=(job.context or {}).get("thread_ts"), lang=where.lang)
+    dispatch(where, "plan", channel=str((job.context or {}).get("channel") or user_id),
+             thread_ts=(job.context or {}).get("thread_ts"), job_id=job_id, user_id=user_id, fields=choice.fields,
+             mode=choice.mode, view_id=view_id)
 
 
 # ------------------------------------------------------------------------------ preview → import
@@ -300,10 +302,8 @@ def start(where: Where, job: ImportJob, *, user_id: str, selection: Selection, c
     assert job.id is not None
     job_id = job.id
     context = job.context or {}
-    run_later(lambda: run_job(where, job_id=job_id, user_id=user_id, selection=selection, create_only=create_only,
-                              view_id=view_id),
-              client=where.client, channel=str(context.get("channel") or user_id), thread_ts=context.get("thread_ts"),
-              lang=where.lang)
+    dispatch(where, "import", channel=str(context.get("channel") or user_id), thread_ts=context.get("thread_ts"),
+             job_id=job_id, user_id=user_id, selection=selection, create_only=create_only, view_id=view_id)
 
 
 def on_restart(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,

@@ -96,8 +96,10 @@ def sweep(days: int = KEEP_DAYS) -> None:
             continue
 
 
-def remember_ids(db: SessionFactory, tenant: str, job_id: int, **ids: str | None) -> dict[str, Any]:
-    """Add Slack ids (channel, thread_ts, progress_ts ...) to the job's ``context``; returns it.
+def remember_ids(db: SessionFactory, tenant: str, job_id: int, **ids: str | list[str] | None) -> dict[str, Any]:
+    """Add Slack ids (channel, thread_ts, progress_ts ...) to the job's ``context``; returns it. Also the
+    file's ``headers`` as the mapping modal showed them, so that its submission is checked without
+    reading the file again before the ack.
 
     (The jobs module has no setter for ``context``, which its model leaves to the surface: this is the
     only write of the Slack layer to a job, and it touches nothing else.)"""
@@ -108,3 +110,11 @@ def remember_ids(db: SessionFactory, tenant: str, job_id: int, **ids: str | None
         session.add(job)
         session.commit()
         return context
+
+
+def shown_headers(job: ImportJob) -> list[str] | None:
+    """The headers the mapping modal showed for the job's file (``remember_ids(headers=...)``), if known."""
+    headers = (job.context or {}).get("headers")
+    if isinstance(headers, list) and all(isinstance(h, str) for h in headers):
+        return headers
+    return None

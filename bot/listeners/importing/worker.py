@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -56,12 +56,20 @@ from handlers.importing import (
 )
 from handlers.messages import t
 
+if TYPE_CHECKING:
+    from bot.listeners.importing.runner import ImportRunner
+
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 2.0      # seconds between two chat.update of one import's progress
 LISTED = 40                  # rows of each kind handed to the preview (it shows what fits)
 SIMILAR_NAMES = 3
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clientdesk-import")
+
+
+def shutdown() -> None:
+    """Wait for the import threads' tasks to end (the import process, before it exits)."""
+    _EXECUTOR.shutdown(wait=True)
 
 
 def run_later(task: Callable[[], None], *, client: WebClient, channel: str | None, thread_ts: str | None = None,
@@ -177,6 +185,7 @@ class Where:
     settings: Settings
     tenant: str
     lang: str = "en"
+    runner: ImportRunner | None = None  # the import process, when the app has one (``clientdesk serve``)
 
 
 def job_snapshot(db: SessionFactory, tenant: str, job_id: int) -> ImportJob:
@@ -352,3 +361,22 @@ def _import(where: Where, job: ImportJob, *, user_id: str, selection: Selection,
             report = store.job_folder(where.tenant, job) / "rejected.xlsx"
             write_rejected_report(plan, report, rows=rejected, lang=where.lang)
     return result.counts(), report
+
+
+# ------------------------------------------------------------------------------ where tasks run
+
+TASKS: dict[str, Callable[..., None]] = {"plan": plan_job, "import": run_job}
+
+
+def dispatch(where: Where, kind: str, *, channel: str | None, thread_ts: str | None, **kwargs: Any) -> None:
+    """Run ``plan_job`` (``kind`` "plan") or ``run_job`` ("import") after the ack: in the import process
+    when the app has one, else on this process's import threads. An unexpected error is told in
+    ``channel`` (``thread_ts``) with a reference."""
+    if where.runner is not None:
+        from bot.listeners.importing.runner import Task
+
+        where.runner.submit(Task(kind, where.client.token, where.tenant, where.lang, channel, thread_ts, kwargs))
+        return
+    job = TASKS[kind]
+    run_later(lambda: job(where, **kwargs), client=where.client, channel=channel, thread_ts=thread_ts,
+              lang=where.lang)
