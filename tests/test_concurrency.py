@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from db.models import Customer, MergeRecord
+from db.session import session_factory
 from handlers import customers, merge
-from handlers.errors import Conflict, NotFound
+from handlers.errors import Busy, Conflict, NotFound
 from tests.factories import ACTOR, TEAM, customer
 
 NAME_VARIANTS = [
@@ -193,3 +196,23 @@ def test_invoice_for_the_duplicate_during_a_merge_ends_up_with_the_kept_customer
         stored = s.exec(select(Invoice).where(Invoice.number == "INV-RACE")).one()
         assert stored.customer_id == kept_id
         assert customers.balance(s, team_id=TEAM, customer_id=kept_id) == Decimal("50.00")
+
+
+def test_a_write_that_cannot_get_the_list_within_its_wait_is_refused_as_busy_and_changes_nothing(
+        engine: Engine, db) -> None:
+    with db() as s:
+        acme = customer(s, "Acme")
+    impatient = session_factory(engine, lock_wait=0.2)
+    with engine.begin() as holder:  # another transaction (an import's) holds the list: SQLite BEGIN IMMEDIATE
+        if engine.dialect.name == "postgresql":
+            holder.exec_driver_sql("LOCK TABLE customer IN EXCLUSIVE MODE")
+        started = time.monotonic()
+        with impatient() as s, pytest.raises(Busy) as refused:
+            customers.make_inactive(s, team_id=TEAM, customer_id=acme.id, actor=ACTOR)
+        waited = time.monotonic() - started
+    assert waited < 5  # its own short wait, not the 30 s a background job waits
+    assert "busy" in refused.value.message()
+    with db(read_only=True) as s:
+        assert customers.get(s, team_id=TEAM, customer_id=acme.id).active  # nothing changed
+    with impatient() as s:  # once the other transaction ended, the same write goes through
+        customers.make_inactive(s, team_id=TEAM, customer_id=acme.id, actor=ACTOR)
