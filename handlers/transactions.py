@@ -68,11 +68,15 @@ def add_invoice(
     session: Session, *, team_id: str, customer_id: int, number: str, amount: Any, invoice_date: date,
     due_date: date | None = None, actor: str,
 ) -> Invoice:
-    """Invoice an active customer. Invoice numbers are unique in the workspace."""
+    """Invoice an active customer. Invoice numbers are unique in the workspace (``Conflict``); the due
+    date, when given, is on or after the invoice date (``InvalidInput``)."""
     customer_id = _customer_id(_active_customer(session, team_id, customer_id))
     number = number.strip()
     if not number:
         raise InvalidInput.of("required", "number")
+    if due_date is not None and due_date < invoice_date:
+        raise InvalidInput.of("due_before_invoice_date", "due_date", due=due_date.isoformat(),
+                              date=invoice_date.isoformat())
     if len(number) > INVOICE_NUMBER_MAX:
         raise InvalidInput.of("too_long", "number", max=INVOICE_NUMBER_MAX, length=len(number))
     taken = session.exec(select(Invoice).where(Invoice.team_id == team_id, Invoice.number == number)).first()

@@ -91,6 +91,15 @@ def test_taken_invoice_number_is_shown_under_the_number(app: SlackHarness) -> No
     assert answer["errors"] == {"number": "Invoice number INV-9 is already used."}
 
 
+def test_due_date_before_the_invoice_date_is_shown_under_the_due_date(app: SlackHarness) -> None:
+    with app.db() as s:
+        acme = f.customer(s, "ACME")
+    answer = submit(app, open_form(app, "customer.new_invoice", acme), invoice_values(due="2026-02-28"))
+    assert answer["errors"] == {"due_date": "The due date (2026-02-28) is before the invoice date (2026-03-01)."}
+    with app.db() as s:
+        assert customers.balance(s, team_id=f.TEAM, customer_id=acme.id) == Decimal("0")
+
+
 def test_invoice_for_a_customer_made_inactive_meanwhile_is_refused(app: SlackHarness) -> None:
     with app.db() as s:
         acme = f.customer(s, "ACME")

@@ -115,6 +115,18 @@ def test_invoice_number_is_unique_in_the_workspace(session) -> None:
     assert str(caught.value) == "Invoice number 1001 is already used."
 
 
+def test_invoice_due_before_its_date_is_refused_under_the_due_date(session) -> None:
+    c = customer(session, "Acme")
+    with pytest.raises(InvalidInput) as caught:
+        transactions.add_invoice(session, team_id=TEAM, customer_id=c.id, number="1001", amount="10.00",
+                                 invoice_date=date(2026, 3, 10), due_date=date(2026, 3, 9), actor=ACTOR)
+    assert (caught.value.field, str(caught.value)) == (
+        "due_date", "The due date (2026-03-09) is before the invoice date (2026-03-10).")
+    assert transactions.add_invoice(session, team_id=TEAM, customer_id=c.id, number="1001", amount="10.00",
+                                    invoice_date=date(2026, 3, 10), due_date=date(2026, 3, 10),
+                                    actor=ACTOR).due_date == date(2026, 3, 10)  # due on the day: fine
+
+
 def test_invoice_number_longer_than_quickbooks_allows_is_refused(session) -> None:
     c = customer(session, "Acme")
     with pytest.raises(InvalidInput) as caught:

@@ -104,6 +104,7 @@ ERRORS: dict[str, str] = {
     "error.payment_exceeds_invoice": "The payment ({amount}) is more than what's left on invoice {number}"
     " ({open}).",
     "error.invoice_number_taken": "Invoice number {number} is already used.",
+    "error.due_before_invoice_date": "The due date ({due}) is before the invoice date ({date}).",
     "error.required": "This is required.",
     "error.not_allowed": "You can't {action}: {who}.",
 }
