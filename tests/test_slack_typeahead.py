@@ -97,6 +97,15 @@ def test_the_parent_picker_offers_no_customer_at_the_deepest_level(app: SlackHar
     assert texts(suggest(app, Suggest.PARENT, "l")) == ["L0", "L0:L1", "L0:L1:L2", "L0:L1:L2:L3"]
 
 
+def test_the_parent_picker_looks_past_a_first_page_of_customers_that_cannot_be_parents(app: SlackHarness) -> None:
+    with app.db() as session:
+        *_, deepest_parent = chain(session, "L0", "L1", "L2", "L3")
+        for n in range(120):  # first alphabetically, all at the deepest level
+            customer(session, f"Aa {n:03d}", parent=deepest_parent)
+        customer(session, "Ab Parent")
+    assert texts(suggest(app, Suggest.PARENT, "a")) == ["Ab Parent"]
+
+
 def test_the_parent_picker_excludes_the_edited_customer_and_its_sub_customers(app: SlackHarness) -> None:
     with app.db() as session:
         top, west, _ = chain(session, "Acme", "Acme West", "Acme West Kitchen")

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_OPTIONS = 100  # Slack's limit for an external select's answer
 QUERY_MAX = 100  # longer typed text is cut (nobody types more into a picker)
+PARENT_PAGES = 5  # pages of search results the parent picker reads at most to fill its options
 
 Json = dict[str, Any]
 
@@ -52,13 +53,29 @@ def _options(context: BoltContext, body: Json, *, include_inactive: bool, parent
     text = str(body.get("value") or "")[:QUERY_MAX]
     meta = FormMeta.load((body.get("view") or {}).get("private_metadata"))
     with db_of(context)(read_only=True) as session:
-        found = customers.search(session, team_id=tenant, text=text, include_inactive=include_inactive,
-                                 limit=MAX_OPTIONS).customers
-        names = hierarchy.fully_qualified_names(session, found) if found else {}
         if parents:
-            found = possible_parents(session, tenant, found, names, meta.customer_id)
+            found, names = _parents(session, tenant, text, meta.customer_id)
+        else:
+            found = customers.search(session, team_id=tenant, text=text, include_inactive=include_inactive,
+                                     limit=MAX_OPTIONS).customers
+            names = hierarchy.fully_qualified_names(session, found) if found else {}
         return [customer_option(c.id, names.get(c.id, c.display_name), active=c.active, lang=meta.lang)
                 for c in found if c.id is not None]
+
+
+def _parents(session: Session, tenant: str, text: str, edited_id: int | None) -> tuple[list[Customer], dict[int, str]]:
+    """Up to ``MAX_OPTIONS`` possible parents matching ``text``: further pages of the search are read when
+    customers that can't be parents (too deep, the edited one's own) were left out, up to ``PARENT_PAGES``."""
+    kept: list[Customer] = []
+    names: dict[int, str] = {}
+    for page in range(PARENT_PAGES):
+        found = customers.search(session, team_id=tenant, text=text, limit=MAX_OPTIONS, offset=page * MAX_OPTIONS)
+        page_names = hierarchy.fully_qualified_names(session, found.customers) if found.customers else {}
+        names |= page_names
+        kept += possible_parents(session, tenant, found.customers, page_names, edited_id)
+        if len(kept) >= MAX_OPTIONS or not found.has_more:
+            break
+    return kept[:MAX_OPTIONS], names
 
 
 def possible_parents(session: Session, tenant: str, candidates: Sequence[Customer], names: dict[int, str],
