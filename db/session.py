@@ -19,7 +19,8 @@ DEFAULT_LOCK_WAIT = 30.0
 
 
 class SessionFactory(Protocol):
-    """Returns a new session: ``with factory() as s: ...``; ``factory(read_only=True)`` for reads.
+    """Returns a new session: ``with factory() as s: ...``; ``factory(read_only=True)`` for reads (one
+    snapshot of the database for the whole session, on SQLite and PostgreSQL).
 
     ``lock_wait`` (seconds) bounds how long the session's writes wait for another transaction's lock;
     past it the write fails (``handlers.errors.Busy`` through ``@transactional``) instead of waiting.
@@ -109,6 +110,10 @@ def session_factory(engine: Engine, *, lock_wait: float | None = None) -> Sessio
     ``lock_wait``: the factory's default wait for another writer's lock (``DEFAULT_LOCK_WAIT`` if None).
     """
     reader = engine.execution_options(**{READ_ONLY_OPTION: True})
+    if engine.dialect.name == "postgresql":
+        # A read session sees one state of the list, as SQLite's read transactions do (an export reads
+        # page after page); a read-only REPEATABLE READ transaction never fails to serialise.
+        reader = reader.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
     writers: dict[float, Engine] = {}
 
     def writer(wait: float) -> Engine:

@@ -216,3 +216,23 @@ def test_a_write_that_cannot_get_the_list_within_its_wait_is_refused_as_busy_and
         assert customers.get(s, team_id=TEAM, customer_id=acme.id).active  # nothing changed
     with impatient() as s:  # once the other transaction ended, the same write goes through
         customers.make_inactive(s, team_id=TEAM, customer_id=acme.id, actor=ACTOR)
+
+
+def test_a_read_session_sees_one_state_of_the_list_while_others_write(db) -> None:
+    """An export reads its pages in one read session: a customer added or renamed meanwhile is in none
+    of them or, read afresh, in the new state — never half of each."""
+    with db() as s:
+        acme = customer(s, "Acme")
+        customer(s, "Globex")
+    with db(read_only=True) as reading:
+        before = sorted(c.display_name for c in reading.exec(select(Customer)))
+        with db() as s:
+            customer(s, "Initech")
+            customers.edit(s, team_id=TEAM, customer_id=acme.id, expected_version=acme.version,
+                           changes={"display_name": "Acme Renamed"}, actor=ACTOR)
+        reading.expunge_all()
+        during = sorted(c.display_name for c in reading.exec(select(Customer)))
+    with db(read_only=True) as s:
+        after = sorted(c.display_name for c in s.exec(select(Customer)))
+    assert before == during == ["Acme", "Globex"]
+    assert after == ["Acme Renamed", "Globex", "Initech"]

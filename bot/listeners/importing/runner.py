@@ -82,13 +82,21 @@ class ImportRunner:
 
     def submit(self, task: Task) -> None:
         with self._lock:
-            process = self._process
-            if process is None or process.poll() is not None:
-                if process is not None:
-                    log.error("the import process exited (%s); starting it again", process.returncode)
-                process = self._process = self._start()
-            assert process.stdin is not None
-            _write(process.stdin, task)
+            for attempt in (1, 2):
+                process = self._process
+                if process is None or process.poll() is not None:
+                    if process is not None:
+                        log.error("the import process exited (%s); starting it again", process.returncode)
+                    process = self._process = self._start()
+                assert process.stdin is not None
+                try:
+                    _write(process.stdin, task)
+                    return
+                except OSError:  # it died since poll(): once more with a new one
+                    process.kill()
+                    process.wait()
+                    if attempt == 2:
+                        raise
 
     def _start(self) -> subprocess.Popen[bytes]:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
