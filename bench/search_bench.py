@@ -2,7 +2,7 @@
 
 Run on demand, not part of pytest::
 
-    python bench/search_bench.py [--customers 100000] [--database-url URL] [--check] [--explain]
+    python bench/search_bench.py [--customers 100000] [--database-url URL] [--check] [--explain] [--revision 0004]
 
 It seeds a fresh SQLite file (or, with ``--database-url postgresql+psycopg://...``, a schema of its own
 that is dropped afterwards) through SQLAlchemy Core bulk inserts, with the keys computed by the same
@@ -19,7 +19,8 @@ Every timing is also given as a ratio to baselines measured in the same process,
 session path, a naive ``display_name LIKE '%q%' LIMIT 25`` scan of the same text, and for HTTP a
 ``GET /healthz`` of the same server (HTTP + one ``SELECT 1``). ``--check`` exits 1 when a p95 misses its
 target. ``--explain`` prints the database's plan of every statement ``search`` and
-``possible_duplicates`` run for a few sample texts.
+``possible_duplicates`` run for a few sample texts. ``--revision 0004`` measures the schema before the
+search text index (migration 0005), with the same code: search then scans as it did.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from sqlmodel import col, select  # noqa: E402
 from bot.blocks.customer_form import FormMeta, build_form, new_draft  # noqa: E402
 from bot.blocks.ids import Suggest  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
-from db.models import Customer  # noqa: E402
+from db.models import CUSTOMER_SEARCH_FTS, CUSTOMER_SEARCH_TRGM_INDEX, Customer  # noqa: E402
 from db.session import SessionFactory, make_engine, normalize_database_url, session_factory  # noqa: E402
 from handlers import customers, normalize  # noqa: E402
 
@@ -620,13 +621,13 @@ def render(rows: Sequence[Row]) -> str:
 
 
 @contextmanager
-def database(url: str | None) -> Iterator[Engine]:
-    """A fresh SQLite file, or a dedicated PostgreSQL schema dropped afterwards, migrated to head."""
+def database(url: str | None, revision: str = "head") -> Iterator[Engine]:
+    """A fresh SQLite file, or a dedicated PostgreSQL schema dropped afterwards, migrated to ``revision``."""
     if not url:
         with tempfile.TemporaryDirectory(prefix="clientdesk-bench-") as folder:
             engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
             try:
-                upgrade(engine)
+                upgrade(engine, revision)
                 yield engine
             finally:
                 engine.dispose()
@@ -641,7 +642,7 @@ def database(url: str | None) -> Iterator[Engine]:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     try:
-        upgrade(engine)
+        upgrade(engine, revision)
         yield engine
     finally:
         engine.dispose()
@@ -659,7 +660,19 @@ def describe(engine: Engine) -> str:
             version = f"PostgreSQL {version.split()[0]}"
     return (f"{version} · Python {platform.python_version()} · SQLAlchemy {sqlalchemy.__version__} · "
             f"{os.cpu_count()} CPUs · {platform.machine()} {platform.system()} {platform.release()} · "
-            f"load average {load()}")
+            f"search text index: {search_index(engine)} · load average {load()}")
+
+
+def search_index(engine: Engine) -> str:
+    """Which text index of ``search_key`` migration 0005 left (none before it, or when refused)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            found = connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = :n"),
+                                       {"n": CUSTOMER_SEARCH_FTS}).first()
+            return "FTS5 trigram" if found else "none"
+        found = connection.execute(text("SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() "
+                                         "AND indexname = :n"), {"n": CUSTOMER_SEARCH_TRGM_INDEX}).first()
+        return "pg_trgm GIN" if found else "none"
 
 
 def load() -> str:
@@ -680,9 +693,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="run after seeding (repeatable): try an index before writing its migration")
     parser.add_argument("--explain", action="store_true", help="print the query plans of sample searches")
     parser.add_argument("--check", action="store_true", help="exit 1 when a p95 misses its target")
+    parser.add_argument("--revision", default="head",
+                        help="migrate to this revision (e.g. 0004: before the search text index; default head)")
     args = parser.parse_args(argv)
 
-    with database(args.database_url) as engine:
+    with database(args.database_url, args.revision) as engine:
         db = session_factory(engine)
         print(f"# {describe(engine)}", flush=True)
         data = seed(engine, args.customers, args.seed)

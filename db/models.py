@@ -179,6 +179,16 @@ class Customer(CustomerFields, TeamScoped, table=True):
     updated_by: str = Field(default="", max_length=64)
 
 
+# The text index of ``customer.search_key`` for "contains" searches, added by migration 0005 outside the
+# models (neither is a table or index SQLAlchemy can declare): on SQLite an FTS5 ``trigram`` table with
+# ``customer`` as external content, kept by triggers through a queue of changed ids; on PostgreSQL a
+# ``pg_trgm`` GIN index, left out when the server refuses the extension. Either may be missing (an old
+# SQLite, a managed PostgreSQL): search then scans, slower, with the same results.
+CUSTOMER_SEARCH_FTS = "customer_search"
+CUSTOMER_SEARCH_PENDING = "customer_search_pending"
+CUSTOMER_SEARCH_TRGM_INDEX = "ix_customer_search_trgm"
+
+
 def _customer_fk() -> Any:
     return Field(sa_column=Column(Integer, ForeignKey("customer.id"), index=True, nullable=False))
 

@@ -7,6 +7,7 @@ its own change as one transaction, writes an AuditEvent, and raises a ``ClientDe
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,11 +17,16 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, and_, func, not_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.expression import column as sql_column
+from sqlalchemy.sql.expression import table as sql_table
 from sqlalchemy.sql.operators import custom_op
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from db.models import (
     BILL_ADDRESS_FIELDS,
+    CUSTOMER_SEARCH_FTS,
+    CUSTOMER_SEARCH_PENDING,
     SHIP_ADDRESS_FIELDS,
     Customer,
     Invoice,
@@ -318,31 +324,112 @@ def search(
     # index range read in name order, which answers the first keystrokes ("a", "ma") without looking at
     # the other customers; the rest is only read when that range does not fill the page.
     starts = and_(_key_range(name, query), name.like(f"{_escape_like(query)}%", escape="\\"))
-    first = list(session.exec(
-        select(Customer).where(*listed, matches, starts).order_by(name).offset(offset).limit(limit + 1)
-    ))
+    # The range leaves out merged-away customers (no key) by itself. With "name_key IS NOT NULL" too, SQLite
+    # took that term as the range's start and read every name before the text (10-16 ms at 100k).
+    in_range = [*_listed(team_id, include_inactive, named=False), matches, starts]
+    first = list(session.exec(select(Customer).where(*in_range).order_by(name).offset(offset).limit(limit + 1)))
     if len(first) > limit:
         return SearchPage(customers=first[:limit], has_more=True, offset=offset)
-    skip = 0
+    skip, starts_total = 0, offset + len(first)
     if offset and not first:
-        counted = select(func.count()).select_from(Customer).where(*listed, matches, starts)
-        skip = max(0, offset - session.exec(counted).one())
-    # The other matches: a scan of the workspace's list. SQLite would walk the name index and fetch each
-    # customer from the table one at a time (~0.3 s for 100k customers when few match); its documented
-    # "+column" form keeps those terms off the indexes, so it reads the table in storage order (~10x faster).
-    plain = _unindexed if session.get_bind().dialect.name == "sqlite" else _as_is
-    rest = list(session.exec(
-        select(Customer).where(*_listed(team_id, include_inactive, plain), matches, not_(starts))
-        .order_by(plain(name)).offset(skip).limit(limit + 1 - len(first))
-    ))
+        counted = select(func.count()).select_from(Customer).where(*in_range)
+        starts_total = session.exec(counted).one()
+        skip = max(0, offset - starts_total)
+    want = limit + 1 - len(first)
+    others = and_(matches, not_(starts))
+    if session.get_bind().dialect.name == "sqlite":
+        stmt = _other_matches_sqlite(session, team_id, include_inactive, others, needle, phone,
+                                     needed=skip + want, starts_total=starts_total)
+    else:
+        # PostgreSQL's planner picks the pg_trgm index (migration 0005) for rare texts, the name index or
+        # a scan for common ones, from its statistics.
+        stmt = select(Customer).where(*listed, others).order_by(name)
+    rest = list(session.exec(stmt.offset(skip).limit(want)))
     rows = first + rest
     return SearchPage(customers=rows[:limit], has_more=len(rows) > limit, offset=offset)
 
 
-def _listed(team_id: str, include_inactive: bool, column: Callable[[Any], Any] | None = None) -> list[Any]:
-    """The customers a search looks at: the workspace's, not merged away, active unless ``include_inactive``."""
+# Texts of at least this many characters are looked up in the trigram index (SQLite's trigram tokenizer
+# matches nothing shorter); shorter ones match so many customers that reading the list is as good.
+TRIGRAM_MIN = 3
+# A trigram-index query ANDs at most this many of the text's trigrams: enough to leave few rows that
+# hold them all without the text (the text itself is tested on each), a bounded query for long texts.
+TRIGRAM_QUERY_MAX = 8
+# Reading a customer while walking the name index costs about this many times fetching one by id.
+WALK_COST = 2.5
+
+# Migration 0005's SQLite tables, which are not models: the FTS5 index (its hidden column of the table's
+# own name takes MATCH) and the queue of ids changed since the index was last brought up to date.
+_FTS = sql_table(CUSTOMER_SEARCH_FTS, sql_column("rowid"), sql_column(CUSTOMER_SEARCH_FTS))
+_PENDING = sql_table(CUSTOMER_SEARCH_PENDING, sql_column("id"))
+
+
+def _other_matches_sqlite(
+    session: Session, team_id: str, include_inactive: bool, others: ColumnElement[bool], needle: str,
+    phone: str | None, *, needed: int, starts_total: int,
+) -> SelectOfScalar[Customer]:
+    """The statement (without offset and limit) for the matches whose name does not start with the text,
+    in name order; ``needed`` of them are read past the first (``offset`` + one more than the page).
+
+    Three ways, from the cost of each (all give the same rows):
+    - no trigram index, or a text of 1-2 characters: a scan of the table in storage order, sorted (its
+      terms marked ``+column``, SQLite's documented form to keep a term off the indexes; walking the name
+      index instead fetches each customer at random: ~10x slower for rare texts).
+    - few candidates: those fetched by id, tested, sorted. The candidates are the customers the FTS5
+      index lists as holding every trigram of the text (well under a millisecond) and the ids queued
+      for it since its last update (a few hundred at most; see migration 0005).
+    - many candidates: the name index walked in order, each customer tested, until ``needed`` match,
+      which comes soon when many do. Walking reads about ``needed × customers / candidates`` rows, at
+      ``WALK_COST`` times the cost of fetching one by id; the cheaper way wins.
+    """
+    name = col(Customer.name_key)
+    scan = select(Customer).where(*_listed(team_id, include_inactive, _unindexed), others).order_by(_unindexed(name))
+    if len(needle) < TRIGRAM_MIN or not _has_search_index(session):
+        return scan
+    size = session.exec(select(func.max(col(Customer.id)))).one() or 0
+    budget = math.isqrt(int(WALK_COST * needed * size)) + 1
+    holders = select(_FTS.c.rowid).where(_FTS.c[CUSTOMER_SEARCH_FTS].match(_trigram_query(needle)))
+    pending = select(_PENDING.c.id)
+    cap = holders.limit(starts_total + budget + 1)  # counting stops once the walk wins
+    counted = session.exec(select(func.count()).select_from(cap.subquery())).one()
+    counted += session.exec(select(func.count()).select_from(pending.subquery())).one()
+    if counted - starts_total > budget:
+        return select(Customer).where(*_listed(team_id, include_inactive), others).order_by(name)
+    candidates: ColumnElement[bool] = or_(col(Customer.id).in_(holders), col(Customer.id).in_(pending))
+    if phone:
+        # The same number in another format is found by its phone key, not by the text.
+        candidates = or_(candidates, and_(col(Customer.team_id) == team_id, col(Customer.phone_key) == phone))
+    return scan.where(candidates)
+
+
+def _has_search_index(session: Session) -> bool:
+    """Whether migration 0005 could create SQLite's trigram index (FTS5 with the trigram tokenizer)."""
+    found = session.connection().exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (CUSTOMER_SEARCH_FTS,)
+    ).first()
+    return found is not None
+
+
+def _trigram_query(needle: str) -> str:
+    """An FTS5 query for the rows holding every trigram of ``needle`` (at most ``TRIGRAM_QUERY_MAX`` of
+    them, spread over the text): a superset of the rows containing it. Each is an FTS5 string, in double
+    quotes with ``"`` doubled; ``%`` and ``_`` mean nothing there. The index has no positions
+    (``detail=none``), so it cannot match the text as a phrase."""
+    trigrams = list(dict.fromkeys(needle[i : i + 3] for i in range(len(needle) - 2)))
+    if len(trigrams) > TRIGRAM_QUERY_MAX:
+        step = (len(trigrams) - 1) / (TRIGRAM_QUERY_MAX - 1)
+        trigrams = [trigrams[round(i * step)] for i in range(TRIGRAM_QUERY_MAX)]
+    return " AND ".join('"' + t.replace('"', '""') + '"' for t in trigrams)
+
+
+def _listed(team_id: str, include_inactive: bool, column: Callable[[Any], Any] | None = None, *,
+            named: bool = True) -> list[Any]:
+    """The customers a search looks at: the workspace's, not merged away (no name key; left to the caller
+    when not ``named``), active unless ``include_inactive``."""
     c = column or _as_is
-    terms = [c(col(Customer.team_id)) == team_id, c(col(Customer.name_key)).is_not(None)]
+    terms = [c(col(Customer.team_id)) == team_id]
+    if named:
+        terms.append(c(col(Customer.name_key)).is_not(None))
     if not include_inactive:
         terms.append(c(col(Customer.active)).is_(True))
     return terms
