@@ -46,12 +46,10 @@ def children(session: Session, team_id: str, parent_ids: Iterable[int]) -> list[
     ids = list(parent_ids)
     if not ids:
         return []
-    stmt = (
-        select(Customer)
-        .where(Customer.team_id == team_id, col(Customer.parent_id).in_(ids))
-        .order_by(col(Customer.name_key))
-    )
-    return list(session.exec(stmt))
+    # Sorted here, not by the database: an ORDER BY name_key made SQLite read the whole workspace through
+    # its (team_id, name_key) index instead of the parent_id index (0.5 s per call at 100,000 customers).
+    stmt = select(Customer).where(Customer.team_id == team_id, col(Customer.parent_id).in_(ids))
+    return sorted(session.exec(stmt), key=lambda c: (c.name_key or "", c.id or 0))
 
 
 def descendants(session: Session, customer: Customer) -> list[Customer]:

@@ -59,7 +59,7 @@ from handlers.messages import t
 log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
-QUICK_LOCK_WAIT = 0.3   # seconds a save waits for the database before the modal says "Saving…"
+QUICK_LOCK_WAIT = 0.1   # seconds a save waits for the database before the modal says "Saving…"
 LATER_LOCK_WAIT = 4 * DEFAULT_LOCK_WAIT  # after the ack: an import of 100,000 rows is written in seconds
 # Saves deferred past the ack wait for the lock here, a few at a time: never on Bolt's listener threads,
 # which every other request needs for its ack (nor on more database connections than these).
