@@ -3,15 +3,19 @@
 
     python bench/import_bench.py                       # 1k, 10k, 100k rows on SQLite (+ pandas if installed)
     python bench/import_bench.py --sizes 100000 --reps 3
+    python bench/import_bench.py --sizes 100000 --models-only   # without the search index's triggers
     CLIENTDESK_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test python bench/import_bench.py
 
 Files: 20-column .xlsx written by shared/tools/gen_customers.py's faker (its 16 QuickBooks-like columns,
 plus Website, Fax, Customer Type and Last Modified, the last two not imported), kept in bench/data/.
 
-Every measurement runs in a fresh process, one at a time. "pipeline s" is plan + apply inside that
-process (what a user waits for after the Slack ack: reading in the sandbox child, cleaning,
-classifying, writing, committing); "process s" adds the interpreter start and imports. Peak memory
-is the maximum RSS of the process and, separately, of the sandbox child that parsed the file.
+Every measurement runs in a fresh process, one at a time, in a database made as the bot makes it
+(``db.migrate.upgrade``: every migration, the search index and its triggers included; ``--models-only``
+creates the models' tables alone, to see what that index costs an import). "pipeline s" is plan +
+apply inside that process (what a user waits for after the Slack ack: reading in the sandbox child,
+cleaning, classifying, writing, committing); "process s" adds the interpreter start, imports and
+schema. Peak memory is the maximum RSS of the process and, separately, of its largest child (the
+sandbox that parsed the file, or the cleaning helper).
 
 The naive pipeline is what a user would write: ``pandas.read_excel`` (openpyxl) + ``DataFrame.to_sql``,
 no validation, no duplicate check. pandas is only needed here (``pip install pandas``); without it
@@ -24,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -91,12 +96,13 @@ def cpu_s(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_ours(path: Path, url: str, schema: str | None) -> dict[str, Any]:
+def run_ours(path: Path, url: str, schema: str | None, models_only: bool = False) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from sqlalchemy import text
     from sqlmodel import SQLModel
 
     import db.models  # noqa: F401
+    from db.migrate import upgrade
     from db.session import make_engine, session_factory
     from handlers import importing
 
@@ -109,7 +115,10 @@ def run_ours(path: Path, url: str, schema: str | None) -> dict[str, Any]:
         admin.dispose()
         kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
     engine = make_engine(url, **kwargs)
-    SQLModel.metadata.create_all(engine)
+    if models_only:  # the models' tables and indexes only: no search index (migration 0005)
+        SQLModel.metadata.create_all(engine)
+    else:  # as the bot does on start: every migration, the search index's triggers included
+        upgrade(engine)
     factory = session_factory(engine)
     headers = importing.inspect(path).headers  # what the mapping step reads before the user confirms
     with factory() as session:
@@ -153,7 +162,8 @@ def run_pandas(path: Path, url: str) -> dict[str, Any]:
 
 def child_main(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    result = run_pandas(path, args.url) if args.run == "pandas" else run_ours(path, args.url, args.schema)
+    result = run_pandas(path, args.url) if args.run == "pandas" else run_ours(path, args.url, args.schema,
+                                                                              args.models_only)
     print(json.dumps(result))
     return 0
 
@@ -161,13 +171,15 @@ def child_main(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ driver
 
 
-def measure(kind: str, path: Path, url: str, schema: str | None = None) -> dict[str, Any]:
+def measure(kind: str, path: Path, url: str, schema: str | None = None, models_only: bool = False) -> dict[str, Any]:
     if url.startswith("sqlite:///"):
         for suffix in ("", "-wal", "-shm"):
             Path(url[len("sqlite:///"):] + suffix).unlink(missing_ok=True)
     command = [sys.executable, __file__, "--run", kind, "--file", str(path), "--url", url]
     if schema:
         command += ["--schema", schema]
+    if models_only:
+        command.append("--models-only")
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     wall = time.perf_counter() - started
@@ -188,35 +200,40 @@ def pandas_available() -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--sizes", nargs="+", default=["1000,10000,100000"],
+                        help="row counts: --sizes 1000 10000, --sizes 1000,10000 or --sizes '1000 10000'")
     parser.add_argument("--reps", type=int, default=1, help="repetitions (the median is shown)")
     parser.add_argument("--no-pandas", action="store_true")
     parser.add_argument("--run", choices=["ours", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--schema", help=argparse.SUPPRESS)
+    parser.add_argument("--models-only", action="store_true",
+                        help="schema from the models alone (create_all), without the migrations' search index")
     args = parser.parse_args()
     if args.run:
         return child_main(args)
 
-    sizes = [int(n) for n in args.sizes.split(",")]
+    sizes = [int(n) for part in args.sizes for n in re.split(r"[,\s]+", part.strip()) if n]
     pg_url = os.environ.get("CLIENTDESK_BENCH_PG_URL", "")
     with_pandas = not args.no_pandas and pandas_available()
     if not with_pandas and not args.no_pandas:
         print("pandas is not installed: the naive pipeline line is skipped (pip install pandas)", file=sys.stderr)
     sqlite_url = f"sqlite:///{DATA / 'bench.db'}"
+    variant = " (models only, no search index)" if args.models_only else ""
     lines = []
     for rows in sizes:
         path = data_file(rows)
         runs: dict[str, list[dict[str, Any]]] = {}
         for _ in range(args.reps):  # round-robin: the variants of one size side by side
-            runs.setdefault("ClientDesk, SQLite", []).append(measure("ours", path, sqlite_url))
+            runs.setdefault(f"ClientDesk, SQLite{variant}", []).append(
+                measure("ours", path, sqlite_url, models_only=args.models_only))
             if with_pandas:
                 runs.setdefault("naive pandas + to_sql, SQLite", []).append(measure("pandas", path, sqlite_url))
             if pg_url:
-                runs.setdefault("ClientDesk, PostgreSQL", []).append(
-                    measure("ours", path, pg_url, schema=f"bench_{os.getpid()}"))
-        ours = statistics.median(r["pipeline_s"] for r in runs["ClientDesk, SQLite"])
+                runs.setdefault(f"ClientDesk, PostgreSQL{variant}", []).append(
+                    measure("ours", path, pg_url, schema=f"bench_{os.getpid()}", models_only=args.models_only))
+        ours = statistics.median(r["pipeline_s"] for r in runs[f"ClientDesk, SQLite{variant}"])
         for name, results in runs.items():
             med = {k: statistics.median(r[k] for r in results) for k in results[0]}
             ratio = ""

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from db.imports import ImportJob, ImportStatus
 from db.models import AuditEvent, Customer, utcnow
 from db.session import SessionFactory
-from handlers import hierarchy
+from handlers import hierarchy, normalize
 from handlers.errors import Refused
 from handlers.importing import (
     ImportResult,
@@ -91,6 +91,36 @@ def test_invalid_and_duplicate_rows_not_imported(session: Session, tmp_path: Pat
                                           ["Globex", "bad"]])
     assert (result.created, result.rejected) == (1, 2)
     assert count(session) == 1
+
+
+TRICKY_TEXTS = ["  two  spaces ", "no\u00a0break", "em\u2003space\u3000ideo", "e\u0301cole", "\ufb01ne Å", "tab\tin",
+                "line\u2028sep", "next\x85line", "zero\u200bwidth", "plain"]
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_cells_stored_as_the_form_cleans_them(session: Session, tmp_path: Path, kind: str) -> None:
+    rows = [["Display Name", "City", "Notes", "Company"],
+            *([f"Customer {i}", text, f" {text}\n\n {text} ", text] for i, text in enumerate(TRICKY_TEXTS))]
+    assert imported(session, tmp_path, rows, kind=kind).created == len(TRICKY_TEXTS)
+    for i, text in enumerate(TRICKY_TEXTS):
+        stored = customer(session, f"Customer {i}")
+        cleaned = normalize.clean_text(text)
+        notes = "\n".join(normalize.clean_text(line) for line in f" {text}\n\n {text} ".strip().splitlines())
+        assert (stored.bill_city, stored.notes, stored.company_name) == (cleaned, notes.strip(), cleaned)
+
+
+def test_file_without_a_display_name_column_imports_the_built_names(session: Session, tmp_path: Path) -> None:
+    rows = [["First Name", "Last Name", "Company"], ["Ann", "Lee", "Acme"], ["", "", "Globex"]]
+    result = imported(session, tmp_path, rows)
+    assert result.created == 2
+    assert (customer(session, "Ann Lee").company_name, customer(session, "Globex").company_name) == ("Acme", "Globex")
+
+
+def test_built_name_matching_a_customer_does_not_rename_it(session: Session, tmp_path: Path) -> None:
+    f.customer(session, "ANN LEE", email="old@x.com")
+    result = imported(session, tmp_path, [["First Name", "Last Name", "Email"], ["Ann", "Lee", "new@x.com"]])
+    assert (result.created, result.updated) == (0, 1)
+    assert customer(session, "ANN LEE").email == "new@x.com"
 
 
 def test_hierarchy_linked_whatever_the_order(session: Session, tmp_path: Path) -> None:

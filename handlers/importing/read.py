@@ -150,7 +150,11 @@ class _Child:
                 line = bytes(self.buffer[:newline])
                 del self.buffer[: newline + 1]
                 start = 0
-                yield _decode(line.decode("ascii"))
+                try:
+                    message = _decode(line.decode("utf-8", "surrogatepass"))
+                except ValueError:  # not the sandbox's JSON: nothing we can read
+                    raise refused("unreadable") from None
+                yield message
                 continue
             start = len(self.buffer)
             if start > MAX_LINE:
@@ -343,6 +347,25 @@ class Source:
                 if done > cap:
                     raise refused("too_many_rows", rows=done + self._drain(), max=cap)
                 yield SourceRow(int(number), self._aligned(values))
+        self.close()
+
+    def batches(self) -> Iterator[list[list[Any]]]:
+        """The rows of ``rows()`` a batch at a time as the reader sends them, for callers that handle
+        many rows (the import's cleaning): ``[number, cells]`` pairs, ``cells`` a list padded with
+        ``None`` to the headers' width (cells beyond it are kept). Same refusals as ``rows()``."""
+        cap = self.limits.max_rows
+        width = self._width
+        done = 0
+        pending, self._pending = self._pending, []
+        for batch in _chain([pending], self._stream):
+            done += len(batch)
+            if done > cap:
+                raise refused("too_many_rows", rows=done + self._drain(), max=cap)
+            for row in batch:
+                values = row[1]
+                if len(values) < width:
+                    values.extend([None] * (width - len(values)))
+            yield batch
         self.close()
 
     def _drain(self) -> int:

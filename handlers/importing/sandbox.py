@@ -5,7 +5,7 @@ parser that aborts (python-calamine on a cell at XFD1048576), loops or eats memo
 never the bot. The child limits itself (address space, CPU seconds, no file writes) before it
 touches the file, and the parent (``handlers.importing.read``) adds a wall-clock deadline.
 
-Protocol: one JSON document per line on stdout.
+Protocol: one JSON document per line on stdout, in UTF-8.
   {"meta": {...}}                      first: kind, engine, sheets, sheet, encoding, delimiter, count
   {"rows": [[number, [cell, ...]], ...]}  data in batches; empty rows are not sent
   {"end": {"rows": n, "stopped_early": bool}}
@@ -283,6 +283,10 @@ def tagged(value: Any) -> Any:
 
 def _trim(values: Any, offset: int = 0) -> list[Any]:
     """The first ``MAX_COLUMNS`` cells, without the trailing empty ones ([] for an empty row)."""
+    if not offset and type(values) is list and 0 < len(values) <= MAX_COLUMNS:
+        last = values[-1]
+        if last is not None and last != "" and not (isinstance(last, str) and not last.strip()):
+            return values  # the common row: nothing to cut (calamine gives a new list per row)
     row = list(values[: MAX_COLUMNS - offset]) if len(values) > MAX_COLUMNS - offset else list(values)
     end = len(row)
     while end:
@@ -308,8 +312,11 @@ class Output:
         self.count = 0
 
     def send(self, message: dict[str, Any]) -> None:
-        text = json.dumps(message, separators=(",", ":"), default=tagged, allow_nan=False)
-        self.stream.write(text.encode("ascii") + b"\n")
+        # UTF-8 rather than \\u escapes: cheaper to write here and to read in the parent. JSON escapes
+        # every control character, so a message never contains a newline; "surrogatepass" carries a lone
+        # surrogate through as the escapes did.
+        text = json.dumps(message, separators=(",", ":"), default=tagged, allow_nan=False, ensure_ascii=False)
+        self.stream.write(text.encode("utf-8", "surrogatepass") + b"\n")
 
     def row(self, number: int, values: list[Any]) -> None:
         self.batch.append([number, values])
@@ -364,11 +371,12 @@ def read_xlsx(path: str, request: dict[str, Any], out: Output) -> None:
     count = None
     if engine == "calamine":
         data = _calamine_sheet(path, chosen)
-        if cap is not None and data.height > cap:
+        # The header takes a row: only a sheet of more than cap + 1 rows can hold more than cap data rows.
+        if cap is not None and data.height - 1 > cap:
             count = _count_nonempty(_calamine_rows(data))
         rows = _calamine_rows(data)
     else:
-        if cap is not None and shape.row_elements > cap:
+        if cap is not None and shape.row_elements - 1 > cap:
             count = _count_nonempty(_openpyxl_rows(path, chosen))
         rows = _openpyxl_rows(path, chosen)
     out.send({"meta": {"kind": "xlsx", "engine": engine, "sheets": sheets, "sheet": chosen,
