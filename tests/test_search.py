@@ -319,6 +319,21 @@ def test_imported_customers_and_imported_changes_are_found(session, engine, tmp_
     _index_in_step(session)
 
 
+def test_after_a_big_import_the_index_holds_every_row_and_follows_later_changes(session, engine,
+                                                                              tmp_path: Path) -> None:
+    # SQLite: the import indexes its new rows in one statement, its insert trigger dropped meanwhile.
+    rows = [["Name", "Email"], *([f"Imported {n:03d}", f"row{n:03d}@zanzibar.test"] for n in range(300))]
+    path = spreadsheets.xlsx(tmp_path / "big.xlsx", rows)
+    with plan_import(session, team_id=TEAM, path=path, fields=suggest(inspect(path).headers).fields,
+                     update_by="name") as plan:
+        apply_plan(session, plan, actor=ACTOR)
+    assert len(_names(session, "zanzibar", limit=500)) == 300
+    assert _found(session, engine, "row123@") == ["Imported 123"]
+    customer(session, "Added Later", email="later@quokka.test")  # the insert trigger is back
+    assert _found(session, engine, "quokka") == ["Added Later"]
+    _index_in_step(session)
+
+
 def test_the_index_follows_a_deleted_customer(session, engine) -> None:
     # No handler deletes customers; whatever SQL does, the index follows.
     gone = customer(session, "Gone Zanzibar")
