@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from db.models import Customer
@@ -89,3 +92,13 @@ def move(session: Session, c: Customer, parent: Customer | None) -> Customer:
         session, team_id=c.team_id, customer_id=c.id, expected_version=c.version, changes={},
         actor=ACTOR, parent_id=parent.id if parent else None,
     )
+
+
+@contextmanager
+def list_held(engine: Engine) -> Iterator[Connection]:
+    """Another transaction holding the customer list for writing, as an import's does while it is written:
+    SQLite's write lock; on PostgreSQL a table lock that makes every insert or update wait."""
+    with engine.begin() as connection:  # SQLite: BEGIN IMMEDIATE (db.session)
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("LOCK TABLE customer IN EXCLUSIVE MODE")
+        yield connection

@@ -16,7 +16,7 @@ from db.models import Customer, MergeRecord
 from db.session import session_factory
 from handlers import customers, merge
 from handlers.errors import Busy, Conflict, NotFound
-from tests.factories import ACTOR, TEAM, customer
+from tests.factories import ACTOR, TEAM, customer, list_held
 
 NAME_VARIANTS = [
     "Hélène Dupont", "helene dupont", "HELENE  DUPONT", "  Hélène Dupont ", "He\u0301le\u0300ne Dupont",
@@ -203,9 +203,7 @@ def test_a_write_that_cannot_get_the_list_within_its_wait_is_refused_as_busy_and
     with db() as s:
         acme = customer(s, "Acme")
     impatient = session_factory(engine, lock_wait=0.2)
-    with engine.begin() as holder:  # another transaction (an import's) holds the list: SQLite BEGIN IMMEDIATE
-        if engine.dialect.name == "postgresql":
-            holder.exec_driver_sql("LOCK TABLE customer IN EXCLUSIVE MODE")
+    with list_held(engine):  # another transaction (an import's) holds the list
         started = time.monotonic()
         with impatient() as s, pytest.raises(Busy) as refused:
             customers.make_inactive(s, team_id=TEAM, customer_id=acme.id, actor=ACTOR)

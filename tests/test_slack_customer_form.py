@@ -8,13 +8,11 @@ the running app. ``initial_state`` plays a user who leaves the prefilled inputs 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.blocks.ids import Action, Callback, FormBlock, Suggest
@@ -22,7 +20,7 @@ from bot.listeners.customer_form import open_customer_form
 from db.models import Customer
 from handlers import customers
 from tests import factories
-from tests.factories import OTHER_TEAM, TEAM, chain, customer
+from tests.factories import OTHER_TEAM, TEAM, chain, customer, list_held
 from tests.slack_fake import check_message, check_view, checkboxes, date, external_select, option, plain_text, radio
 from tests.slack_harness import BOT_TOKEN, SlackHarness
 from tests.test_blocks_customer_form import initial_state
@@ -482,16 +480,6 @@ def test_a_forged_sub_customer_edit_reports_the_customer_not_the_parent(app: Sla
 
 
 # ------------------------------------------------------------------------------ while another change holds the list
-
-
-@contextmanager
-def list_held(engine: Engine) -> Iterator[Connection]:
-    """Another transaction holding the customer list for writing, as an import's does while it is written:
-    SQLite's write lock; on PostgreSQL a table lock that makes every insert or update wait."""
-    with engine.begin() as connection:  # SQLite: BEGIN IMMEDIATE (db.session)
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("LOCK TABLE customer IN EXCLUSIVE MODE")
-        yield connection
 
 
 def test_a_save_while_the_list_is_held_says_saving_then_completes_after_the_ack(

@@ -48,7 +48,7 @@ from bot.blocks.customer_form import (
 from bot.blocks.ids import Action, Callback, FormBlock
 from bot.blocks.text import safe
 from bot.context import db_of, settings_of
-from bot.replies import tell_user
+from bot.replies import tell_user, update_view
 from db.models import Customer
 from db.session import DEFAULT_LOCK_WAIT, SessionFactory
 from handlers import customers, hierarchy, normalize, profile
@@ -191,23 +191,18 @@ def _save_after_ack(client: WebClient, context: BoltContext, view_id: str, draft
             customer = _save(session, tenant, draft, meta, user)
             changed = customer.version != meta.version
     except ClientDeskError as error:
-        _update_view(client, view_id, build_form(draft, meta, notice=problem_notice(error.message(lang))))
+        update_view(client, view_id, build_form(draft, meta, notice=problem_notice(error.message(lang))))
         return
     except Exception:
         ref = secrets.token_hex(3)
         log.exception("deferred save failed (ref %s)", ref)
-        _update_view(client, view_id, notice_view(t("slack.unexpected_error", lang, ref=ref), lang))
+        update_view(client, view_id, notice_view(t("slack.unexpected_error", lang, ref=ref), lang))
         return
     key = _saved_key(meta, changed)
-    _update_view(client, view_id, notice_view(t(key, lang, name=safe(customer.display_name, 200)), lang))
+    update_view(client, view_id, notice_view(t(key, lang, name=safe(customer.display_name, 200)), lang))
     confirm(context, user, meta, customer_id=customer.id, key=key)
 
 
-def _update_view(client: WebClient, view_id: str, view: Json) -> None:
-    try:
-        client.views_update(view_id=view_id, view=view)
-    except SlackApiError as error:  # the user closed the modal: the confirmation still comes
-        log.info("could not update view %s: %s", view_id, error.response.get("error"))
 
 
 def _save(session: Session, tenant: str, draft: Draft, meta: FormMeta, user: str) -> Customer:

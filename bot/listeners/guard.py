@@ -60,20 +60,6 @@ def workspace(db: SessionFactory, tenant: str, app_settings: Settings) -> Worksp
         return settings.get(session, team_id=tenant, default_currency=app_settings.currency)
 
 
-def notify(client: WebClient, *, user_id: str, channel_id: str | None, text: str, blocks: Blocks | None = None) -> None:
-    """An ephemeral message to ``user_id`` in ``channel_id``, else (or when that fails) a direct message."""
-    if channel_id:
-        try:
-            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text, blocks=blocks)
-            return
-        except SlackApiError:
-            log.warning("could not reach %s in %s; sending a direct message", user_id, channel_id, exc_info=True)
-    try:
-        client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
-    except SlackApiError:
-        log.exception("could not reach user %s", user_id)
-
-
 def channel_of(body: dict[str, Any]) -> str:
     """The channel an interaction happened in ("" for the Home tab and modals)."""
     channel = body.get("channel") or {}

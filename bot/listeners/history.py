@@ -12,8 +12,9 @@ from bot.blocks.history import PAGE_SIZE, history_blocks, history_text, parse_pa
 from bot.blocks.ids import Action
 from bot.context import db_of
 from bot.listeners.browse import register_customer_action
-from bot.listeners.guard import Blocks, channel_of, lang_of, notify, resolve_named, user_of
+from bot.listeners.guard import Blocks, channel_of, lang_of, resolve_named, user_of
 from bot.listeners.router import CommandRequest, subcommand
+from bot.replies import notify
 from db.session import SessionFactory
 from handlers import activity, customers, hierarchy
 from handlers.errors import ClientDeskError

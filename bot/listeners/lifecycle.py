@@ -30,9 +30,10 @@ from bot.blocks.modal_kit import notice_view
 from bot.blocks.text import button
 from bot.context import db_of, settings_of
 from bot.listeners.browse import register_customer_action
-from bot.listeners.guard import Blocks, channel_of, lang_of, notify, require, resolve_named, user_of, workspace
+from bot.listeners.guard import Blocks, channel_of, lang_of, require, resolve_named, user_of, workspace
 from bot.listeners.home import refresh_home
 from bot.listeners.router import CommandRequest, subcommand
+from bot.replies import notify
 from db.models import Customer
 from db.session import SessionFactory
 from handlers import customers, hierarchy

@@ -35,9 +35,10 @@ from bot.blocks.merge_views import (
 from bot.blocks.modal_kit import notice_view
 from bot.context import db_of, settings_of
 from bot.listeners.browse import ButtonRequest, register_overflow
-from bot.listeners.guard import channel_of, lang_of, notify, require, user_of, workspace
+from bot.listeners.guard import channel_of, lang_of, require, user_of, workspace
 from bot.listeners.home import refresh_home
 from bot.listeners.router import CommandRequest, subcommand
+from bot.replies import notify
 from db.session import SessionFactory
 from db.workspace import MergeNotice
 from handlers import customers, hierarchy, merge

@@ -12,8 +12,9 @@ from bot.blocks.ids import Action, Callback
 from bot.blocks.modal_kit import notice_view
 from bot.blocks.settings_form import errors_for, parse_settings, saved_text, settings_form
 from bot.context import db_of, settings_of
-from bot.listeners.guard import actor_of, channel_of, lang_of, notify, user_of, workspace
+from bot.listeners.guard import actor_of, channel_of, lang_of, user_of, workspace
 from bot.listeners.router import CommandRequest, subcommand
+from bot.replies import notify
 from handlers import permissions, settings
 from handlers.errors import ClientDeskError, PermissionDenied
 from handlers.messages import t

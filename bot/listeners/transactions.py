@@ -26,10 +26,11 @@ from bot.blocks.modal_kit import load_meta, meta_int, notice_view
 from bot.blocks.text import button
 from bot.context import db_of, settings_of
 from bot.listeners.browse import ButtonRequest, register_customer_action, register_overflow
-from bot.listeners.guard import channel_of, lang_of, notify, resolve_named, user_of, workspace
+from bot.listeners.guard import channel_of, lang_of, resolve_named, user_of, workspace
 from bot.listeners.home import refresh_home
 from bot.listeners.lifecycle import dialog
 from bot.listeners.router import CommandRequest, subcommand
+from bot.replies import notify
 from db.models import Customer, Interval
 from db.session import SessionFactory
 from handlers import customers, idempotency, ledger, transactions

@@ -118,6 +118,15 @@ def plan_again(session: Session, *, team_id: str, job_id: int, path: str | os.Pa
                        sheet=job.sheet, file_name=job.file_name)
 
 
+def check_startable(job: ImportJob) -> None:
+    """Refuse a job already imported (``import_job_done``), or being imported by a live process (an
+    unexpired lease: ``import_job_running``) — ``Refused``; ``claim`` applies the same rule atomically."""
+    if job.status == ImportStatus.DONE:
+        raise Refused.of("import_job_done", file=job.file_name)
+    if job.status == ImportStatus.RUNNING and job.lease_until is not None and job.lease_until > utcnow():
+        raise Refused.of("import_job_running", file=job.file_name)
+
+
 def claim(session: Session, *, team_id: str, job_id: int, selection: str, rows: int) -> ImportJob:
     """Mark the job running for this process (committed before apply's transaction begins).
 

@@ -34,7 +34,7 @@ from bot.blocks.import_views import (
 )
 from bot.context import db_of, settings_of
 from bot.files import DownloadError, full_file
-from bot.listeners.guard import channel_of, lang_of, notify, require, user_of
+from bot.listeners.guard import channel_of, lang_of, require, user_of
 from bot.listeners.importing import events, store
 from bot.listeners.importing.worker import (
     Where,
@@ -44,8 +44,8 @@ from bot.listeners.importing.worker import (
     job_snapshot,
 )
 from bot.listeners.router import CommandRequest, subcommand
-from db.imports import ImportJob, ImportStatus
-from db.models import utcnow
+from bot.replies import notify, update_view
+from db.imports import ImportJob
 from handlers import idempotency
 from handlers.errors import ClientDeskError, InvalidInput, Refused
 from handlers.importing import (
@@ -54,6 +54,7 @@ from handlers.importing import (
     TARGET_FIELDS,
     Selection,
     inspect,
+    jobs,
     parse_selection,
     suggest_for,
     validate,
@@ -74,12 +75,13 @@ def _job_id(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def check_startable(job: ImportJob) -> None:
-    """Refuse a job already imported, or being imported by a live process (``Refused``)."""
-    if job.status == ImportStatus.DONE:
-        raise Refused.of("import_job_done", file=job.file_name)
-    if job.status == ImportStatus.RUNNING and job.lease_until is not None and job.lease_until > utcnow():
-        raise Refused.of("import_job_running", file=job.file_name)
+def startable_job(where: Where, user_id: str, job_id: int) -> ImportJob:
+    """The job, once the user may import and the job may start (raises ``PermissionDenied``,
+    ``NotFound``, ``Refused``): checked on every click and submit of the import's flow."""
+    require(where.client, where.db, where.tenant, user_id, Guarded.IMPORT)
+    job = job_snapshot(where.db, where.tenant, job_id)
+    jobs.check_startable(job)
+    return job
 
 
 # ------------------------------------------------------------------------------ the file modal
@@ -139,9 +141,7 @@ def on_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebC
     if job_id is None:
         return
     try:
-        require(client, where.db, where.tenant, user_id, Guarded.IMPORT)
-        job = job_snapshot(where.db, where.tenant, job_id)
-        check_startable(job)
+        job = startable_job(where, user_id, job_id)
     except ClientDeskError as error:
         notify(client, user_id=user_id, channel_id=channel_of(body), text=error.message(where.lang))
         return
@@ -161,7 +161,7 @@ def show_mapping(where: Where, job: ImportJob, *, view_id: str) -> None:
     except (DownloadError, ClientDeskError) as error:
         reason = download_problem(error, where.lang) if isinstance(error, DownloadError) else error.message(where.lang)
         _refuse_in_thread(where, job, reason)
-        _update(where.client, view_id, notice(reason, job_id=job.id, lang=where.lang))
+        update_view(where.client, view_id, notice(reason, job_id=job.id, lang=where.lang))
         return
     store.remember_ids(where.db, where.tenant, job.id, headers=list(info.headers))
     with where.db(read_only=True) as session:
@@ -175,7 +175,7 @@ def show_mapping(where: Where, job: ImportJob, *, view_id: str) -> None:
                        samples=samples, fields=TARGET_FIELDS, suggested=fields,
                        guessed=suggestion.guessed if not job.mapping else frozenset(),
                        remembered=suggestion.remembered and not job.mapping, mode=mode, data_rows=info.data_rows)
-    _update(where.client, view_id, mapping_modal(form, where.lang))
+    update_view(where.client, view_id, mapping_modal(form, where.lang))
 
 
 def _refuse_in_thread(where: Where, job: ImportJob, reason: str) -> None:
@@ -188,13 +188,6 @@ def _refuse_in_thread(where: Where, job: ImportJob, reason: str) -> None:
                                       blocks=blocks)
     except SlackApiError as error:
         log.warning("could not post the refusal of import %s: %s", job.id, error.response.get("error"))
-
-
-def _update(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
-    try:
-        client.views_update(view_id=view_id, view=view)
-    except SlackApiError as error:
-        log.info("could not update view %s: %s", view_id, error.response.get("error"))
 
 
 # ------------------------------------------------------------------------------ mapping → preview
@@ -210,9 +203,7 @@ def on_mapping_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], clie
         return
     choice = parse_mapping(view, TARGET_FIELDS)
     try:
-        require(client, where.db, where.tenant, user_id, Guarded.IMPORT)
-        job = job_snapshot(where.db, where.tenant, job_id)
-        check_startable(job)
+        job = startable_job(where, user_id, job_id)
         headers: Sequence[str] | None = store.shown_headers(job)
         if headers is None:  # not recorded when the modal was shown (an older version): read them again
             path = store.fetch(client, where.settings, tenant=where.tenant, job=job)
@@ -272,9 +263,7 @@ def on_preview_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], clie
         ack(response_action="errors", errors=selection)
         return
     try:
-        require(client, where.db, where.tenant, user_id, Guarded.IMPORT)
-        job = job_snapshot(where.db, where.tenant, job_id)
-        check_startable(job)
+        job = startable_job(where, user_id, job_id)
         first_run(where, job)
     except ClientDeskError as error:
         ack(response_action="update", view=notice(error.message(where.lang), job_id=job_id, lang=where.lang))
@@ -315,9 +304,7 @@ def on_restart(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: W
     if job_id is None:
         return
     try:
-        require(client, where.db, where.tenant, user_id, Guarded.IMPORT)
-        job = job_snapshot(where.db, where.tenant, job_id)
-        check_startable(job)
+        job = startable_job(where, user_id, job_id)
         if not job.mapping:
             raise Refused.of("import_job_not_found", id=job_id)
         selection = parse_selection(job.selection)

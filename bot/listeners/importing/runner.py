@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import pickle
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.config import Settings
+from handlers.importing.worker import read_frame, write_frame
 
 log = logging.getLogger(__name__)
 
@@ -48,24 +48,6 @@ class Task:
     channel: str | None
     thread_ts: str | None
     kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-def _write(stream: IO[bytes], value: Any) -> None:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(len(data).to_bytes(4, "little") + data)
-    stream.flush()
-
-
-def _read(stream: IO[bytes]) -> Any:
-    """The next frame, or None at the end of the stream."""
-    header = stream.read(4)
-    if len(header) < 4:
-        return None
-    size = int.from_bytes(header, "little")
-    data = stream.read(size)
-    if len(data) < size:
-        return None
-    return pickle.loads(data)
 
 
 class ImportRunner:
@@ -90,7 +72,7 @@ class ImportRunner:
                     process = self._process = self._start()
                 assert process.stdin is not None
                 try:
-                    _write(process.stdin, task)
+                    write_frame(process.stdin, task)
                     return
                 except OSError:  # it died since poll(): once more with a new one
                     process.kill()
@@ -103,7 +85,7 @@ class ImportRunner:
         process = subprocess.Popen([sys.executable, "-m", "bot.listeners.importing.runner", str(self.nice)],
                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, cwd=ROOT)
         assert process.stdin is not None
-        _write(process.stdin, (self.settings, self.database_url))
+        write_frame(process.stdin, (self.settings, self.database_url))
         return process
 
     def close(self, timeout: float = 60.0) -> None:
@@ -133,7 +115,7 @@ def main(nice: int) -> int:
     from db.session import make_engine, session_factory
 
     stream = sys.stdin.buffer
-    start = _read(stream)
+    start = _next(stream)
     if start is None:
         return 0
     settings, database_url = start
@@ -142,13 +124,21 @@ def main(nice: int) -> int:
     engine = make_engine(database_url)
     db = session_factory(engine)
     clients: dict[str | None, Any] = {}
-    while (task := _read(stream)) is not None:
+    while (task := _next(stream)) is not None:
         if task.token not in clients:
             clients[task.token] = make_client(replace(settings, bot_token=task.token or settings.bot_token))
         run(task, clients[task.token], db, settings)
     shutdown()
     engine.dispose()
     return 0
+
+
+def _next(stream: IO[bytes]) -> Any:
+    """The bot's next frame; None when it closed the pipe (or died in the middle of a frame)."""
+    try:
+        return read_frame(stream)
+    except EOFError:
+        return None
 
 
 def run(task: Task, client: Any, db: Any, settings: Settings) -> None:

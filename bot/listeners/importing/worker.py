@@ -38,6 +38,7 @@ from bot.config import Settings
 from bot.files import DownloadError, upload
 from bot.listeners.home import refresh_home
 from bot.listeners.importing import plans, store
+from bot.replies import update_view
 from db.imports import ImportJob
 from db.session import SessionFactory
 from handlers import customers
@@ -98,15 +99,6 @@ def _post(client: WebClient, *, channel: str, thread_ts: str | None, message: Me
         log.warning("could not post in %s: %s", channel, error.response.get("error"))
         return None
     return str(answer.get("ts") or "") or None
-
-
-def _update_view(client: WebClient, view_id: str | None, view: dict[str, Any]) -> None:
-    if not view_id:
-        return
-    try:
-        client.views_update(view_id=view_id, view=view)
-    except SlackApiError as error:  # the user closed the modal: the thread has the news
-        log.info("could not update view %s: %s", view_id, error.response.get("error"))
 
 
 # ------------------------------------------------------------------------------ progress
@@ -205,7 +197,7 @@ def plan_job(where: Where, *, job_id: int, user_id: str, fields: dict[str, int],
 
     def show_rows(rows: int) -> None:
         if checking.ready():
-            _update_view(where.client, view_id, notice(t("slack_import.checking_rows", where.lang, file=file_name,
+            update_view(where.client, view_id, notice(t("slack_import.checking_rows", where.lang, file=file_name,
                                                          rows=rows), job_id=job_id, lang=where.lang))
 
     try:
@@ -226,13 +218,13 @@ def plan_job(where: Where, *, job_id: int, user_id: str, fields: dict[str, int],
             raise
         plans.keep(where.tenant, job_id, planned.updated_at.isoformat(), plan)
     except DownloadError as error:
-        _update_view(where.client, view_id, notice(download_problem(error, where.lang), job_id=job_id,
+        update_view(where.client, view_id, notice(download_problem(error, where.lang), job_id=job_id,
                                                    lang=where.lang))
         return
     except ClientDeskError as error:
-        _update_view(where.client, view_id, notice(error.message(where.lang), job_id=job_id, lang=where.lang))
+        update_view(where.client, view_id, notice(error.message(where.lang), job_id=job_id, lang=where.lang))
         return
-    _update_view(where.client, view_id, preview_modal(summary, lang=where.lang))
+    update_view(where.client, view_id, preview_modal(summary, lang=where.lang))
 
 
 def summarize(session: Session, plan: Plan, *, job_id: int, create_only: bool, lang: str = "en") -> PreviewSummary:
@@ -322,7 +314,7 @@ def run_job(where: Where, *, job_id: int, user_id: str, selection: Selection, cr
         return
     except ClientDeskError as error:
         progress.finish(failed_message(job.file_name, error.message(where.lang), lang=where.lang))
-        _update_view(where.client, view_id, notice(error.message(where.lang), job_id=job_id, lang=where.lang))
+        update_view(where.client, view_id, notice(error.message(where.lang), job_id=job_id, lang=where.lang))
         return
     except Exception:  # the transaction rolled back (the job is marked failed): say so where it ran
         ref = secrets.token_hex(3)
